@@ -1,0 +1,323 @@
+/* writer.c — the text, JSON Lines and CSV formats of SPEC 5. */
+#include "writer.h"
+#include "arena.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const sev_names[] = {"clear", "notify", "review", "deny", "prohibit"};
+static const char *const sev_colors[] = {"\033[32m", "\033[36m", "\033[33m", "\033[31m", "\033[1;31m"};
+
+void wr_json_escape(pg_buf *b, const char *s, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        pg_buf_put(b, s + start, i - start);
+        start = i + 1;
+        char esc[8];
+        switch (c) {
+        case '"': pg_buf_puts(b, "\\\""); break;
+        case '\\': pg_buf_puts(b, "\\\\"); break;
+        case '\n': pg_buf_puts(b, "\\n"); break;
+        case '\r': pg_buf_puts(b, "\\r"); break;
+        case '\t': pg_buf_puts(b, "\\t"); break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            pg_buf_puts(b, esc);
+        }
+    }
+    pg_buf_put(b, s + start, n - start);
+}
+
+static void json_str(pg_buf *b, const char *s, size_t n)
+{
+    pg_buf_putc(b, '"');
+    wr_json_escape(b, s, n);
+    pg_buf_putc(b, '"');
+}
+
+static void csv_cell(pg_buf *b, const char *s, size_t n)
+{
+    int quote = 0;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        pg_buf_put(b, s, n);
+        return;
+    }
+    pg_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            pg_buf_putc(b, '"');
+        pg_buf_putc(b, s[i]);
+    }
+    pg_buf_putc(b, '"');
+}
+
+int wr_flush(wr_ctx *w)
+{
+    if (w->failed)
+        return -1;
+    if (w->out.oom) {
+        w->failed = 1;
+        return -1;
+    }
+    if (w->out.len && w->write(w->ud, w->out.p, w->out.len) != 0) {
+        w->failed = 1;
+        return -1;
+    }
+    w->out.len = 0;
+    return 0;
+}
+
+int wr_finish(wr_ctx *w)
+{
+    int rc = wr_flush(w);
+    mtcr_xfree(w->out.p);
+    w->out.p = NULL;
+    w->out.cap = 0;
+    return rc;
+}
+
+int wr_wants(const wr_ctx *w, const pg_batch *bt, size_t row)
+{
+    if (bt->rejected[row] || w->all)
+        return 1;
+    /* a finding makes the verdict at least notify, except a clear-severity one,
+     * which the checker does not allow: so verdict > clear <=> some finding */
+    return bt->verdict[row] > 0;
+}
+
+/* The severity a rule's outcome gives. */
+static int outcome_sev(const pg_rule *r, int o)
+{
+    return o == PG_FIRED ? r->severity : r->unknown_severity;
+}
+
+static void put_u64(pg_buf *b, uint64_t v)
+{
+    char tmp[24];
+    snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    pg_buf_puts(b, tmp);
+}
+
+static void json_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line, const char *id,
+                        size_t idlen, const char *reject)
+{
+    pg_buf *b = &w->out;
+    pg_buf_putc(b, '{');
+    if (id) {
+        pg_buf_puts(b, "\"id\":");
+        json_str(b, id, idlen);
+        pg_buf_putc(b, ',');
+    }
+    if (w->with_file) {
+        pg_buf_puts(b, "\"file\":");
+        json_str(b, w->file, strlen(w->file));
+        pg_buf_putc(b, ',');
+    }
+    pg_buf_puts(b, "\"line\":");
+    put_u64(b, line);
+    if (reject) {
+        pg_buf_puts(b, ",\"rejected\":true,\"error\":");
+        json_str(b, reject, strlen(reject));
+        pg_buf_puts(b, "}\n");
+        return;
+    }
+    const pg_rules *rules = bt->rules;
+    const pg_record *rec = bt->rec;
+    pg_buf_puts(b, ",\"verdict\":\"");
+    pg_buf_puts(b, sev_names[bt->verdict[row]]);
+    pg_buf_puts(b, "\",\"findings\":[");
+    int first = 1;
+    pg_buf msg = {0};
+    for (size_t k = 0; k < rec->nrules; k++) {
+        int o = bt->outcome[k * bt->cap + row];
+        if (o == PG_NONE)
+            continue;
+        const pg_rule *r = &rules->rules[rec->rules[k]];
+        const pg_commitment *c = &rules->commitments[r->commitment];
+        if (!first)
+            pg_buf_putc(b, ',');
+        first = 0;
+        pg_buf_puts(b, "{\"rule\":");
+        json_str(b, r->name, strlen(r->name));
+        pg_buf_puts(b, ",\"commitment\":");
+        json_str(b, c->name, strlen(c->name));
+        pg_buf_puts(b, ",\"module\":");
+        json_str(b, c->module ? c->module : "", c->module ? strlen(c->module) : 0);
+        pg_buf_puts(b, ",\"severity\":\"");
+        pg_buf_puts(b, sev_names[outcome_sev(r, o)]);
+        pg_buf_puts(b, "\",\"message\":");
+        msg.len = 0;
+        pg_render_message(&msg, bt, r, row, o == PG_UNKNOWN);
+        json_str(b, msg.p ? msg.p : "", msg.len);
+        pg_buf_puts(b, ",\"cite\":");
+        json_str(b, r->cite, strlen(r->cite));
+        pg_buf_puts(b, o == PG_UNKNOWN ? ",\"unknown\":true" : ",\"unknown\":false");
+        if (w->explain) {
+            pg_buf_puts(b, ",\"evidence\":{");
+            for (size_t e = 0; e < r->nevidence; e++) {
+                const pg_evidence *ev = &r->evidence[e];
+                if (e)
+                    pg_buf_putc(b, ',');
+                json_str(b, ev->label, strlen(ev->label));
+                pg_buf_putc(b, ':');
+                msg.len = 0;
+                pg_buf_fmt_val(&msg, rules, &ev->fmt, &bt->regs[ev->reg][row]);
+                json_str(b, msg.p ? msg.p : "", msg.len);
+            }
+            pg_buf_putc(b, '}');
+        }
+        pg_buf_putc(b, '}');
+    }
+    mtcr_xfree(msg.p);
+    pg_buf_puts(b, "]}\n");
+}
+
+static void csv_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line, const char *id,
+                       size_t idlen, const char *reject)
+{
+    pg_buf *b = &w->out;
+    if (!w->header_done) {
+        pg_buf_puts(b, w->with_file ? "file,id,line,verdict,rule,severity,message\n"
+                                    : "id,line,verdict,rule,severity,message\n");
+        w->header_done = 1;
+    }
+#define PREFIX()                                                                                   \
+    do {                                                                                           \
+        if (w->with_file) {                                                                        \
+            csv_cell(b, w->file, strlen(w->file));                                                 \
+            pg_buf_putc(b, ',');                                                                   \
+        }                                                                                          \
+        if (id)                                                                                    \
+            csv_cell(b, id, idlen);                                                                \
+        pg_buf_putc(b, ',');                                                                       \
+        put_u64(b, line);                                                                          \
+        pg_buf_putc(b, ',');                                                                       \
+    } while (0)
+    if (reject) {
+        PREFIX();
+        pg_buf_puts(b, "rejected,,,");
+        csv_cell(b, reject, strlen(reject));
+        pg_buf_putc(b, '\n');
+        return;
+    }
+    const pg_rules *rules = bt->rules;
+    const pg_record *rec = bt->rec;
+    int any = 0;
+    pg_buf msg = {0};
+    for (size_t k = 0; k < rec->nrules; k++) {
+        int o = bt->outcome[k * bt->cap + row];
+        if (o == PG_NONE)
+            continue;
+        const pg_rule *r = &rules->rules[rec->rules[k]];
+        any = 1;
+        PREFIX();
+        pg_buf_puts(b, sev_names[bt->verdict[row]]);
+        pg_buf_putc(b, ',');
+        pg_buf_puts(b, r->name);
+        pg_buf_putc(b, ',');
+        pg_buf_puts(b, sev_names[outcome_sev(r, o)]);
+        pg_buf_putc(b, ',');
+        msg.len = 0;
+        pg_render_message(&msg, bt, r, row, o == PG_UNKNOWN);
+        csv_cell(b, msg.p ? msg.p : "", msg.len);
+        pg_buf_putc(b, '\n');
+    }
+    mtcr_xfree(msg.p);
+    if (!any) {
+        PREFIX();
+        pg_buf_puts(b, "clear,,,\n");
+    }
+#undef PREFIX
+}
+
+static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line, const char *id,
+                        size_t idlen, const char *reject)
+{
+    pg_buf *b = &w->out;
+    const char *reset = w->color ? "\033[0m" : "";
+    char head[64];
+    snprintf(head, sizeof head, ":%llu", (unsigned long long)line);
+    pg_buf_puts(b, w->file);
+    pg_buf_puts(b, head);
+    pg_buf_puts(b, "  ");
+    if (id)
+        pg_buf_put(b, id, idlen);
+    else
+        pg_buf_puts(b, "(no id)");
+    pg_buf_puts(b, "  ");
+    if (reject) {
+        pg_buf_puts(b, w->color ? "\033[1;35mREJECTED\033[0m  " : "REJECTED  ");
+        pg_buf_puts(b, reject);
+        pg_buf_putc(b, '\n');
+        return;
+    }
+    int v = bt->verdict[row];
+    if (w->color)
+        pg_buf_puts(b, sev_colors[v]);
+    for (const char *p = sev_names[v]; *p; p++)
+        pg_buf_putc(b, (char)(*p - 32));
+    pg_buf_puts(b, reset);
+    pg_buf_putc(b, '\n');
+    const pg_rules *rules = bt->rules;
+    const pg_record *rec = bt->rec;
+    pg_buf msg = {0};
+    for (size_t k = 0; k < rec->nrules; k++) {
+        int o = bt->outcome[k * bt->cap + row];
+        if (o == PG_NONE)
+            continue;
+        const pg_rule *r = &rules->rules[rec->rules[k]];
+        int s = outcome_sev(r, o);
+        char sev[16];
+        snprintf(sev, sizeof sev, "%-9s", sev_names[s]);
+        pg_buf_puts(b, "    ");
+        if (w->color)
+            pg_buf_puts(b, sev_colors[s]);
+        pg_buf_puts(b, sev);
+        pg_buf_puts(b, reset);
+        pg_buf_puts(b, r->name);
+        pg_buf_puts(b, ": ");
+        msg.len = 0;
+        pg_render_message(&msg, bt, r, row, o == PG_UNKNOWN);
+        pg_buf_put(b, msg.p ? msg.p : "", msg.len);
+        if (r->cite[0]) {
+            pg_buf_puts(b, w->color ? "  \033[2m[" : "  [");
+            pg_buf_puts(b, r->cite);
+            pg_buf_puts(b, "]");
+            pg_buf_puts(b, reset);
+        }
+        pg_buf_putc(b, '\n');
+        if (w->explain && r->nevidence) {
+            pg_buf_puts(b, "              evidence: ");
+            for (size_t e = 0; e < r->nevidence; e++) {
+                const pg_evidence *ev = &r->evidence[e];
+                if (e)
+                    pg_buf_puts(b, ", ");
+                pg_buf_puts(b, ev->label);
+                pg_buf_puts(b, ev->fmt.type == PT_BOOL && !ev->is_field ? " is " : " = ");
+                pg_buf_fmt_val(b, rules, &ev->fmt, &bt->regs[ev->reg][row]);
+            }
+            pg_buf_putc(b, '\n');
+        }
+    }
+    mtcr_xfree(msg.p);
+}
+
+void wr_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line, const char *id, size_t idlen,
+               const char *reject)
+{
+    if (w->failed)
+        return;
+    switch (w->fmt) {
+    case MTCR_FORMAT_JSONL: json_record(w, bt, row, line, id, idlen, reject); break;
+    case MTCR_FORMAT_CSV: csv_record(w, bt, row, line, id, idlen, reject); break;
+    default: text_record(w, bt, row, line, id, idlen, reject); break;
+    }
+    if (w->out.len >= WR_FLUSH)
+        wr_flush(w);
+}
