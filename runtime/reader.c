@@ -30,6 +30,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* The largest record accepted; a longer one is an I/O-level error (-1), so that a
  * missing closing quote cannot make the reader swallow a whole file. */
@@ -76,6 +79,8 @@ struct rd_reader {
     char **hdr;
     uint32_t *hdr_len;
     char *hdr_blk;    /* the header names' storage */
+    uint8_t *hdr_plain; /* JSONL: the key has no '"', '\\' or control byte, so it can
+                         * be matched against the raw input */
 
     /* projection */
     size_t nsel;
@@ -273,7 +278,8 @@ static int rd_more(rd_reader *r)
 /* ---- CSV ---------------------------------------------------------------------- */
 
 /* Bytes that stop the scan of an unquoted cell.  The "selected" table also stops
- * at bytes >= 0x80 so that pure-ASCII cells skip UTF-8 validation. */
+ * at bytes >= 0x80 so that pure-ASCII cells skip UTF-8 validation.  Filled
+ * once; concurrent first opens write the same values. */
 static uint8_t csv_stop_all[256], csv_stop_sel[256];
 static int csv_tables_ready;
 
@@ -286,6 +292,31 @@ static void csv_tables(void)
     for (int c = 0x80; c < 256; c++)
         csv_stop_sel[c] = 1;
     csv_tables_ready = 1;
+}
+
+/* The first byte in [q, e) that is ',', '\n' or '"' (or >= 0x80 when `hi`), or e.
+ * Sixteen bytes at a time where the window allows: cells are short, so most
+ * scans end in the first block. */
+static inline __attribute__((always_inline)) const char *csv_find(const char *q, const char *e, int hi)
+{
+#ifdef __SSE2__
+    const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"');
+    while (e - q >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)),
+                                 _mm_cmpeq_epi8(v, quote));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (hi)
+            mask |= (unsigned)_mm_movemask_epi8(v);
+        if (mask)
+            return q + __builtin_ctz(mask);
+        q += 16;
+    }
+#endif
+    const uint8_t *stop = hi ? csv_stop_sel : csv_stop_all;
+    while (q < e && !stop[(uint8_t)*q])
+        q++;
+    return q;
 }
 
 enum { CSV_E_NONE, CSV_E_STRAY, CSV_E_AFTER, CSV_E_UNTERM };
@@ -325,8 +356,10 @@ static uint32_t csv_count_nl(const char *p, const char *e)
 }
 
 /* Scans one cell starting at p (the window ends at e).  RD_MORE when the cell's
- * end is not inside the window and more input may follow. */
-static inline int csv_scan(const char *p, const char *e, int eof, const uint8_t *stop, csv_cellx *o)
+ * end is not inside the window and more input may follow.  For a selected cell
+ * (`sel`), o->hi tells whether an unquoted cell has bytes >= 0x80. */
+static inline __attribute__((always_inline)) int csv_scan(const char *p, const char *e, int eof, int sel,
+                                                          csv_cellx *o)
 {
     o->nl = 0;
     o->esc = o->hi = o->last = o->err = 0;
@@ -386,9 +419,9 @@ static inline int csv_scan(const char *p, const char *e, int eof, const uint8_t 
     o->quoted = 0;
     o->cs = p;
     const char *q = p;
+    int want_hi = sel;
     for (;;) {
-        while (q < e && !stop[(uint8_t)*q])
-            q++;
+        q = csv_find(q, e, want_hi);
         if (q == e) {
             if (!eof)
                 return RD_MORE;
@@ -417,6 +450,7 @@ static inline int csv_scan(const char *p, const char *e, int eof, const uint8_t 
             return csv_skip_line(q, e, eof, o);
         }
         o->hi = 1;
+        want_hi = 0;
         q++;
     }
 }
@@ -512,7 +546,7 @@ static int csv_record(rd_reader *r, rd_cell *cells, uint64_t *line, const char *
         cells[i] = (rd_cell){0};
     for (;;) {
         int32_t slot = col < nmap && cmap ? cmap[col] : -1;
-        if (csv_scan(p, e, eof, slot >= 0 ? csv_stop_sel : csv_stop_all, &c) == RD_MORE) {
+        if (csv_scan(p, e, eof, slot >= 0, &c) == RD_MORE) {
             r->sused = smark;
             return RD_MORE;
         }
@@ -572,7 +606,7 @@ static int csv_header(rd_reader *r, char **err)
         int more = 0;
         r->sused = 0;
         for (;;) {
-            if (csv_scan(p, e, r->eof, csv_stop_all, &c) == RD_MORE) {
+            if (csv_scan(p, e, r->eof, 0, &c) == RD_MORE) {
                 more = 1;
                 break;
             }
@@ -664,6 +698,30 @@ static void js_tables(void)
     js_tables_ready = 1;
 }
 
+/* The first byte in [p, e) that is '"', '\\', a control character (or >= 0x80
+ * when `hi`), or e. */
+static inline __attribute__((always_inline)) const char *js_find(const char *p, const char *e, int hi)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f); /* v <= 0x1F, unsigned */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bs)), ctl);
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (hi)
+            mask |= (unsigned)_mm_movemask_epi8(v);
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+#endif
+    const uint8_t *stop = hi ? js_stop_sel : js_stop_all;
+    while (p < e && !stop[(uint8_t)*p])
+        p++;
+    return p;
+}
+
 static inline int js_is_ws(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 static inline const char *js_ws(const char *p, const char *e)
@@ -728,13 +786,12 @@ typedef struct {
  * has escapes).  0, or -1 with o->why and o->next at the offending byte. */
 static int js_string(rd_reader *r, const char *p, const char *e, int decode, js_str *o)
 {
-    const uint8_t *stop = decode ? js_stop_sel : js_stop_all;
     const char *run = p;
     char *w0 = NULL, *w = NULL;
+    int want_hi = decode;
     o->hi = 0;
     for (;;) {
-        while (p < e && !stop[(uint8_t)*p])
-            p++;
+        p = js_find(p, e, want_hi);
         if (p == e) {
             o->next = p;
             o->why = "unterminated string";
@@ -757,6 +814,7 @@ static int js_string(rd_reader *r, const char *p, const char *e, int decode, js_
         }
         if (c >= 0x80) {
             o->hi = 1;
+            want_hi = 0;
             p++;
             continue;
         }
@@ -986,6 +1044,25 @@ static const char *js_skip_nested(rd_reader *r, const char *p, const char *e, co
     }
 }
 
+/* memcmp(a, b, n) == 0 for the short strings of keys, without a library call. */
+static inline int rd_eq(const char *a, const char *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
 static uint32_t rd_hash(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;
@@ -1111,21 +1188,31 @@ static int js_record(rd_reader *r, rd_cell *cells, uint64_t *line, const char **
             goto bad;
         }
         js_str ks;
-        if (js_string(r, p + 1, e, 1, &ks) < 0) {
-            at = ks.next;
-            why = ks.why;
-            goto bad;
+        int32_t slot;
+        size_t hl = k < r->nhdr ? r->hdr_len[k] : 0;
+        if (fast && k < r->nhdr && r->hdr_plain[k] && (size_t)(e - p) > hl + 1 && p[1 + hl] == '"' &&
+            rd_eq(p + 1, r->hdr[k], hl)) {
+            /* the expected key, written without escapes: no need to scan it */
+            ks.p = p + 1;
+            ks.len = (uint32_t)hl;
+            ks.next = p + 2 + hl;
+            slot = r->cmap ? r->cmap[k] : -1;
+        } else {
+            if (js_string(r, p + 1, e, 1, &ks) < 0) {
+                at = ks.next;
+                why = ks.why;
+                goto bad;
+            }
+            if (fast && k < r->nhdr && hl == ks.len && rd_eq(r->hdr[k], ks.p, ks.len)) {
+                slot = r->cmap ? r->cmap[k] : -1;
+            } else {
+                fast = 0;
+                slot = js_lookup(r, ks.p, ks.len);
+            }
         }
         if (js_key_push(r, k, ks.p, ks.len) < 0) {
             err = "out of memory";
             goto done;
-        }
-        int32_t slot;
-        if (fast && k < r->nhdr && r->hdr_len[k] == ks.len && memcmp(r->hdr[k], ks.p, ks.len) == 0) {
-            slot = r->cmap ? r->cmap[k] : -1;
-        } else {
-            fast = 0;
-            slot = js_lookup(r, ks.p, ks.len);
         }
         p = js_ws(ks.next, e);
         if (p == e || *p != ':') {
@@ -1283,27 +1370,42 @@ static int js_header(rd_reader *r, char **err)
             bytes += r->keys[i].len + 1;
         r->hdr = mtcr_xcalloc(nk ? nk : 1, sizeof *r->hdr);
         r->hdr_len = mtcr_xcalloc(nk ? nk : 1, sizeof *r->hdr_len);
+        r->hdr_plain = mtcr_xcalloc(nk ? nk : 1, 1);
         char *blk = r->hdr_blk = mtcr_xmalloc(bytes ? bytes : 1);
-        if (!r->hdr || !r->hdr_len || !blk) {
+        if (!r->hdr || !r->hdr_len || !r->hdr_plain || !blk) {
+            rd_set_err(err, rd_msg("out of memory reading '%s'", r->name));
+            return -1;
+        }
+        /* a set of the names kept so far, so that a huge first object stays linear */
+        size_t hsize = 16;
+        while (hsize < 2 * nk)
+            hsize *= 2;
+        size_t *seen = mtcr_xcalloc(hsize, sizeof *seen); /* index + 1; 0 = empty */
+        if (!seen) {
             rd_set_err(err, rd_msg("out of memory reading '%s'", r->name));
             return -1;
         }
         size_t n = 0;
         for (size_t i = 0; i < nk; i++) {
             const rd_span *k = &r->keys[i];
-            size_t j;
-            for (j = 0; j < n; j++)
-                if (r->hdr_len[j] == k->len && memcmp(r->hdr[j], k->p, k->len) == 0)
-                    break;
-            if (j < n)
+            size_t h = rd_hash(k->p, k->len) & (hsize - 1);
+            while (seen[h] && !(r->hdr_len[seen[h] - 1] == k->len && memcmp(r->hdr[seen[h] - 1], k->p, k->len) == 0))
+                h = (h + 1) & (hsize - 1);
+            if (seen[h])
                 continue;
+            seen[h] = n + 1;
             memcpy(blk, k->p, k->len);
             blk[k->len] = 0;
             r->hdr[n] = blk;
             r->hdr_len[n] = k->len;
+            r->hdr_plain[n] = 1;
+            for (size_t c = 0; c < k->len; c++)
+                if (k->p[c] == '"' || k->p[c] == '\\' || (unsigned char)k->p[c] < 0x20)
+                    r->hdr_plain[n] = 0;
             blk += k->len + 1;
             n++;
         }
+        mtcr_xfree(seen);
         r->nhdr = n;
         r->sused = 0;
         ar_reset(&r->errs);
@@ -1623,6 +1725,7 @@ void rd_close(rd_reader *r)
         gzclose_r(r->gz);
     rd_free_sel(r);
     mtcr_xfree(r->hdr_blk);
+    mtcr_xfree(r->hdr_plain);
     mtcr_xfree(r->hdr);
     mtcr_xfree(r->hdr_len);
     mtcr_xfree(r->own);

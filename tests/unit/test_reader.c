@@ -772,6 +772,50 @@ static void jsonl_blank_lines_and_header(void **st)
     CHECK("\xEF\xBB\xBF{\"id\":\"a\"}\n", RD_AUTO, "id", "1 'a'$\n");
 }
 
+static void jsonl_keys_with_escapes(void **st)
+{
+    (void)st;
+    /* header keys holding a quote, a backslash or a control character cannot be
+     * matched against the raw bytes; they must still be found in every record */
+    const char *in = "{\"a\\\"b\":1,\"c\\\\\":2,\"t\\tx\":3,\"id\":\"x\"}\n"
+                     "{\"a\\\"b\":4,\"c\\\\\":5,\"t\\tx\":6,\"id\":\"y\"}\n"
+                     "{\"a\\u0022b\":7,\"c\\\\\":8,\"t\\u0009x\":9,\"id\":\"z\"}\n";
+    rd_reader *r = open_mem(in, strlen(in), RD_JSONL);
+    assert_int_equal(rd_ncolumns(r), 4);
+    assert_string_equal(rd_column(r, 0), "a\"b");
+    assert_string_equal(rd_column(r, 1), "c\\");
+    assert_string_equal(rd_column(r, 2), "t\tx");
+    const char *names[] = {"id", "a\"b", "c\\", "t\tx"};
+    assert_int_equal(rd_select(r, 4, names), 0);
+    char *got = read_all(r, 10);
+    assert_string_equal(got, "1 'x'$ '1' '2' '3'\n2 'y'$ '4' '5' '6'\n3 'z'$ '7' '8' '9'\n");
+    free(got);
+    rd_close(r);
+}
+
+static void jsonl_wide_first_object(void **st)
+{
+    (void)st;
+    /* 30000 keys, every one twice: the header lists each once, in order */
+    sbuf in = {0};
+    sb_add(&in, "{");
+    for (int rep = 0; rep < 2; rep++)
+        for (int i = 0; i < 30000; i++)
+            sb_printf(&in, "%s\"k%d\":%d", rep || i ? "," : "", i, i);
+    sb_add(&in, "}\n");
+    rd_reader *r = open_mem(in.s, in.n, RD_JSONL);
+    assert_int_equal(rd_ncolumns(r), 30000);
+    assert_string_equal(rd_column(r, 0), "k0");
+    assert_string_equal(rd_column(r, 29999), "k29999");
+    const char *names[] = {"k29999"};
+    assert_int_equal(rd_select(r, 1, names), 0);
+    char *got = read_all(r, 10);
+    assert_string_equal(got, "1 !duplicate key 'k0'! '29999'\n");
+    free(got);
+    rd_close(r);
+    free(in.s);
+}
+
 static void jsonl_batches_across_boundaries(void **st)
 {
     (void)st;
@@ -873,6 +917,8 @@ int main(void)
         cmocka_unit_test(jsonl_invalid_json),
         cmocka_unit_test(jsonl_duplicate_keys),
         cmocka_unit_test(jsonl_blank_lines_and_header),
+        cmocka_unit_test(jsonl_keys_with_escapes),
+        cmocka_unit_test(jsonl_wide_first_object),
         cmocka_unit_test(jsonl_batches_across_boundaries),
         cmocka_unit_test(select_again_between_batches),
     };
