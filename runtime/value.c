@@ -1,0 +1,747 @@
+/* value.c — parsing and formatting of input values (SPEC 4, LANGUAGE 4 and 5).
+ *
+ * These functions run for every cell of every record, so the common cases avoid
+ * allocation, locale-dependent calls and strtod: numbers take an exact fast path
+ * (see num_fast), countries a direct-index table, dates a fixed-width scan.
+ * Results never depend on the process locale.
+ *
+ * The fast number path assumes IEEE-754 doubles evaluated in double precision with
+ * round-to-nearest (FLT_EVAL_METHOD 0, as on x86-64 and AArch64).
+ */
+#include "runtime/value.h"
+
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Tables generated into iso3166.c by tools/gen_countries.py. */
+extern const int16_t val_iso_alpha2_index[26 * 26];
+extern const int16_t val_iso_alpha3_index[26 * 26 * 26];
+
+static inline int val_is_digit(unsigned char c) { return (unsigned)(c - '0') < 10u; }
+static inline unsigned char val_lower(unsigned char c) { return (unsigned char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c); }
+
+/* ---- units ------------------------------------------------------------------ */
+
+/* The first unit of each dimension is its SI base unit (factor exactly 1).  Factors
+ * are the exact definitions of LANGUAGE 4 rounded once to double: a literal or a
+ * single correctly rounded division of exact integers. */
+const val_unit val_units[] = {
+    {"kg", DIM_MASS, 1.0},
+    {"g", DIM_MASS, 0.001},
+    {"t", DIM_MASS, 1000.0},
+    {"lb", DIM_MASS, 0.45359237},
+    {"m", DIM_DISTANCE, 1.0},
+    {"km", DIM_DISTANCE, 1000.0},
+    {"mi", DIM_DISTANCE, 1609.344},
+    {"nmi", DIM_DISTANCE, 1852.0},
+    {"ft", DIM_DISTANCE, 0.3048},
+    {"Ns", DIM_IMPULSE, 1.0},
+    {"kNs", DIM_IMPULSE, 1000.0},
+    {"MNs", DIM_IMPULSE, 1000000.0},
+    {"lbf_s", DIM_IMPULSE, 4.4482216152605},
+    {"m3", DIM_VOLUME, 1.0},
+    {"l", DIM_VOLUME, 0.001},
+    {"ml", DIM_VOLUME, 0.000001},
+    {"gal", DIM_VOLUME, 0.003785411784},
+    {"m/s", DIM_SPEED, 1.0},
+    {"km/h", DIM_SPEED, 1000.0 / 3600.0},
+    {"kn", DIM_SPEED, 1852.0 / 3600.0},
+    {NULL, DIM_NONE, 0.0},
+};
+
+const val_unit *val_unit_lookup(const char *s, size_t n)
+{
+    for (const val_unit *u = val_units; u->name; u++)
+        if (strncmp(u->name, s, n) == 0 && u->name[n] == '\0')
+            return u;
+    return NULL;
+}
+
+const val_unit *val_unit_base(val_dim d)
+{
+    if (d == DIM_NONE)
+        return NULL;
+    for (const val_unit *u = val_units; u->name; u++)
+        if (u->dim == d)
+            return u;
+    return NULL;
+}
+
+const char *val_dim_name(val_dim d)
+{
+    switch (d) {
+    case DIM_NONE: return "number";
+    case DIM_MASS: return "mass";
+    case DIM_DISTANCE: return "distance";
+    case DIM_IMPULSE: return "impulse";
+    case DIM_VOLUME: return "volume";
+    case DIM_SPEED: return "speed";
+    case DIM__COUNT: break;
+    }
+    return "unknown dimension";
+}
+
+/* ---- numbers ---------------------------------------------------------------- */
+
+#define VAL_NUM_MAXLEN 64
+
+/* The syntax of one number: [+-]? digit+ ('.' digit+)? ([eE] [+-]? digit+)?, and the
+ * decimal value as w * 10^e10 when w holds every significant digit (exact == 1). */
+typedef struct {
+    uint64_t w;
+    int64_t e10;
+    int neg;
+    int exact;
+} val_scan;
+
+/* Scans the longest number at the start of s[0..n); returns its length, 0 if s does
+ * not start with a number.  A '.' or exponent marker without digits after it is not
+ * part of the number. */
+static size_t val_scan_number(const char *s, size_t n, val_scan *sc)
+{
+    size_t i = 0;
+    sc->w = 0;
+    sc->e10 = 0;
+    sc->neg = 0;
+    sc->exact = 1;
+    if (i < n && (s[i] == '-' || s[i] == '+')) {
+        sc->neg = s[i] == '-';
+        i++;
+    }
+    if (i >= n || !val_is_digit((unsigned char)s[i]))
+        return 0;
+    int nsig = 0;      /* significant digits accumulated into w */
+    int64_t dropped = 0; /* integer digits beyond the 19 that fit (they scale by 10) */
+    for (; i < n && val_is_digit((unsigned char)s[i]); i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (nsig < 19) {
+            sc->w = sc->w * 10 + d;
+            if (sc->w)
+                nsig++;
+        } else {
+            dropped++;
+            if (d)
+                sc->exact = 0;
+        }
+    }
+    sc->e10 = dropped;
+    if (i + 1 < n && s[i] == '.' && val_is_digit((unsigned char)s[i + 1])) {
+        i++;
+        for (; i < n && val_is_digit((unsigned char)s[i]); i++) {
+            unsigned d = (unsigned)(s[i] - '0');
+            if (nsig < 19) {
+                sc->w = sc->w * 10 + d;
+                if (sc->w)
+                    nsig++;
+                sc->e10--;
+            } else if (d) {
+                sc->exact = 0;
+            }
+        }
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t j = i + 1;
+        int eneg = 0;
+        if (j < n && (s[j] == '-' || s[j] == '+')) {
+            eneg = s[j] == '-';
+            j++;
+        }
+        if (j < n && val_is_digit((unsigned char)s[j])) {
+            int64_t e = 0;
+            for (; j < n && val_is_digit((unsigned char)s[j]); j++)
+                if (e < 100000000)
+                    e = e * 10 + (s[j] - '0');
+            sc->e10 += eneg ? -e : e;
+            i = j;
+        }
+    }
+    return i;
+}
+
+static const double val_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Exact conversion when w and 10^|e10| are both exactly representable: then one IEEE
+ * multiplication or division is the correctly rounded result, i.e. strtod's.
+ * Returns 0 when the fast path does not apply. */
+static int val_num_fast(const val_scan *sc, double *out)
+{
+    if (!sc->exact)
+        return 0;
+    if (sc->w == 0) {
+        *out = sc->neg ? -0.0 : 0.0;
+        return 1;
+    }
+    uint64_t w = sc->w;
+    int64_t e = sc->e10;
+    if (w > (1ull << 53))
+        return 0;
+    if (e > 22) {
+        /* 12e22 is 120e21: move powers of ten into w while it stays exact */
+        while (e > 22 && w <= (1ull << 53) / 10) {
+            w *= 10;
+            e--;
+        }
+        if (e > 22)
+            return 0;
+    }
+    if (e < -22)
+        return 0;
+    double d = (double)w;
+    d = e >= 0 ? d * val_pow10[e] : d / val_pow10[-e];
+    *out = sc->neg ? -d : d;
+    return 1;
+}
+
+/* strtod of text already checked against the number syntax, in the C locale so the
+ * result does not depend on the host's LC_NUMERIC.  glibc returns its static C locale
+ * object for newlocale(..., "C", 0), so this does not allocate there. */
+static double val_num_slow(const char *s, size_t n)
+{
+    char buf[VAL_NUM_MAXLEN + 1];
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    double d = c ? strtod_l(buf, NULL, c) : strtod(buf, NULL);
+    if (c)
+        freelocale(c);
+    return d;
+}
+
+/* s[0..n) is exactly one number (checked by the caller) described by sc. */
+static int val_num_value(const char *s, size_t n, const val_scan *sc, double *out, const char **why)
+{
+    if (n > VAL_NUM_MAXLEN) {
+        *why = "is too long for a number";
+        return -1;
+    }
+    double d;
+    if (!val_num_fast(sc, &d))
+        d = val_num_slow(s, n);
+    if (isinf(d)) {
+        *why = "is out of range";
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+int val_parse_int(const char *s, size_t n, int64_t *out, const char **why)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i >= n) {
+        *why = "is not an integer";
+        return -1;
+    }
+    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t v = 0;
+    int over = 0;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)((unsigned char)s[i] - '0');
+        if (d >= 10) {
+            *why = "is not an integer";
+            return -1;
+        }
+        if (v > (limit - d) / 10)
+            over = 1;
+        else
+            v = v * 10 + d;
+    }
+    if (over) {
+        *why = "is out of range";
+        return -1;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+int val_parse_number(const char *s, size_t n, double *out, const char **why)
+{
+    val_scan sc;
+    size_t len = val_scan_number(s, n, &sc);
+    if (len == 0 || len != n) {
+        *why = n > VAL_NUM_MAXLEN ? "is too long for a number" : "is not a number";
+        return -1;
+    }
+    return val_num_value(s, n, &sc, out, why);
+}
+
+/* Copies at most max bytes of s[0..n) into dst for a message, cut at a UTF-8
+ * character boundary; returns the number copied. */
+static size_t val_clip(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    size_t k = max;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    return k;
+}
+
+static const char *val_article(val_dim d) { return d == DIM_IMPULSE ? "an" : "a"; }
+
+int val_parse_quantity(const char *s, size_t n, val_dim dim, const val_unit *default_unit,
+                       double *si, const char **why, char *whybuf)
+{
+    val_scan sc;
+    size_t len = val_scan_number(s, n, &sc);
+    if (len == 0) {
+        *why = "does not start with a number";
+        return -1;
+    }
+    double v;
+    if (val_num_value(s, len, &sc, &v, why) != 0)
+        return -1;
+    const val_unit *u;
+    if (len == n) {
+        u = default_unit ? default_unit : val_unit_base(dim);
+        if (!u) {
+            *why = "has no unit";
+            return -1;
+        }
+    } else {
+        size_t i = len;
+        if (s[i] == ' ')
+            i++;
+        if (i >= n) {
+            *why = "has a space but no unit after the number";
+            return -1;
+        }
+        if (s[i] == ' ' || s[i] == '\t') {
+            *why = "has more than one space before its unit";
+            return -1;
+        }
+        u = val_unit_lookup(s + i, n - i);
+        if (!u) {
+            size_t k = val_clip(s + i, n - i, 24);
+            snprintf(whybuf, 96, "has an unknown unit '%.*s%s'", (int)k, s + i, k < n - i ? "..." : "");
+            *why = whybuf;
+            return -1;
+        }
+        if (u->dim != dim) {
+            snprintf(whybuf, 96, "has unit '%s', %s %s, but %s %s is expected", u->name, val_article(u->dim),
+                     val_dim_name(u->dim), val_article(dim), val_dim_name(dim));
+            *why = whybuf;
+            return -1;
+        }
+    }
+    double r = u->factor == 1.0 ? v : v * u->factor;
+    if (isinf(r)) {
+        *why = "is out of range";
+        return -1;
+    }
+    *si = r;
+    return 0;
+}
+
+/* Writes the decimal digits of v (v < 10^20) ending at end; returns the start. */
+static char *val_utoa_back(uint64_t v, char *end)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+/* Reads back text written by %g in the C locale. */
+static double val_readback(const char *s, size_t n)
+{
+    double d;
+    const char *why;
+    if (val_parse_number(s, n, &d, &why) == 0)
+        return d;
+    return NAN;
+}
+
+int val_format_double(double v, char *buf)
+{
+    if (isnan(v) || isinf(v)) {
+        /* never a value of a record; written so that a message still reads */
+        const char *t = isnan(v) ? "nan" : v < 0 ? "-inf" : "inf";
+        strcpy(buf, t);
+        return (int)strlen(t);
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        /* integral: exact as an int64; -0 prints as "0" */
+        char tmp[24], *end = tmp + sizeof tmp;
+        int64_t i = (int64_t)v;
+        char *p = val_utoa_back(i < 0 ? (uint64_t)-i : (uint64_t)i, end);
+        if (i < 0)
+            *--p = '-';
+        size_t len = (size_t)(end - p);
+        memcpy(buf, p, len);
+        buf[len] = '\0';
+        return (int)len;
+    }
+    /* Any decimal of at most DBL_DIG (15) digits survives decimal -> double -> 15
+     * digits, so if some decimal of <= 15 digits reads back as v, %.15g (which drops
+     * trailing zeros) writes exactly that shortest one; otherwise try 16, then 17,
+     * which always reads back.  The C locale keeps the decimal point a '.'. */
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t old = c ? uselocale(c) : (locale_t)0;
+    int len = 0;
+    for (int prec = DBL_DIG; prec <= 17; prec++) {
+        len = snprintf(buf, 32, "%.*g", prec, v);
+        if (prec == 17 || val_readback(buf, (size_t)len) == v)
+            break;
+    }
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+    return len;
+}
+
+/* ---- booleans --------------------------------------------------------------- */
+
+int val_parse_bool(const char *s, size_t n, int *out, const char **why)
+{
+    /* the input lowercased into one word; longer than 5 bytes cannot match */
+    if (n >= 1 && n <= 5) {
+        char w[8] = {0};
+        for (size_t i = 0; i < n; i++)
+            w[i] = (char)val_lower((unsigned char)s[i]);
+        static const char *const yes[] = {"true", "yes", "y", "1"};
+        static const char *const no[] = {"false", "no", "n", "0"};
+        for (int k = 0; k < 4; k++) {
+            if (strlen(yes[k]) == n && memcmp(w, yes[k], n) == 0) {
+                *out = 1;
+                return 0;
+            }
+            if (strlen(no[k]) == n && memcmp(w, no[k], n) == 0) {
+                *out = 0;
+                return 0;
+            }
+        }
+    }
+    *why = "is not a boolean (true/false/yes/no/1/0)";
+    return -1;
+}
+
+/* ---- dates -------------------------------------------------------------------- */
+
+/* days_from_civil and civil_from_days: H. Hinnant, "chrono-Compatible Low-Level Date
+ * Algorithms" (proleptic Gregorian, eras of 400 years). */
+int32_t val_days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + (int)doe - 719468);
+}
+
+void val_civil_from_days(int32_t days, int *y, int *m, int *d)
+{
+    int64_t z = (int64_t)days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yy + (*m <= 2));
+}
+
+static int val_month_days(int y, int m)
+{
+    static const unsigned char len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+        return 29;
+    return len[m - 1];
+}
+
+int val_valid_civil(int y, int m, int d)
+{
+    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= val_month_days(y, m);
+}
+
+int val_parse_date(const char *s, size_t n, int32_t *days, const char **why)
+{
+    *why = "is not a valid date";
+    if (n != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    const unsigned char *u = (const unsigned char *)s;
+    static const unsigned char pos[8] = {0, 1, 2, 3, 5, 6, 8, 9};
+    unsigned dg[8];
+    for (int k = 0; k < 8; k++) {
+        dg[k] = (unsigned)(u[pos[k]] - '0');
+        if (dg[k] >= 10)
+            return -1;
+    }
+    int y = (int)(dg[0] * 1000 + dg[1] * 100 + dg[2] * 10 + dg[3]);
+    int m = (int)(dg[4] * 10 + dg[5]);
+    int d = (int)(dg[6] * 10 + dg[7]);
+    if (!val_valid_civil(y, m, d))
+        return -1;
+    *days = val_days_from_civil(y, m, d);
+    return 0;
+}
+
+void val_format_date(int32_t days, char *buf)
+{
+    int y, m, d;
+    val_civil_from_days(days, &y, &m, &d);
+    if (y < 1 || y > 9999) {
+        /* no date outside years 0001-9999 is ever parsed; keep the width */
+        memcpy(buf, "\?\?\?\?-\?\?-\?\?", 11);
+        return;
+    }
+    buf[0] = (char)('0' + y / 1000);
+    buf[1] = (char)('0' + y / 100 % 10);
+    buf[2] = (char)('0' + y / 10 % 10);
+    buf[3] = (char)('0' + y % 10);
+    buf[4] = '-';
+    buf[5] = (char)('0' + m / 10);
+    buf[6] = (char)('0' + m % 10);
+    buf[7] = '-';
+    buf[8] = (char)('0' + d / 10);
+    buf[9] = (char)('0' + d % 10);
+    buf[10] = '\0';
+}
+
+/* ---- codes -------------------------------------------------------------------- */
+
+/* Reads a number without leading zeros at s[*i..n) into *v; 0 if there is none. */
+static int val_code_num(const char *s, size_t n, size_t *i, unsigned *v)
+{
+    size_t j = *i;
+    unsigned x = 0;
+    if (j >= n || !val_is_digit((unsigned char)s[j]))
+        return 0;
+    if (s[j] == '0' && j + 1 < n && val_is_digit((unsigned char)s[j + 1]))
+        return 0;
+    for (; j < n && val_is_digit((unsigned char)s[j]); j++) {
+        x = x * 10 + (unsigned)(s[j] - '0');
+        if (x > 9999)
+            return 0;
+    }
+    *i = j;
+    *v = x;
+    return 1;
+}
+
+int val_parse_code(const char *s, size_t n, uint64_t *out, const char **why)
+{
+    *why = "is not a valid control-list code";
+    size_t i = 0;
+    unsigned item;
+    if (!val_code_num(s, n, &i, &item))
+        return -1;
+    if (item > 255) {
+        *why = "is out of range";
+        return -1;
+    }
+    if (i + 2 > n || s[i] != '.' || (unsigned char)(s[i + 1] - 'A') >= 26u)
+        return -1;
+    uint64_t c = (uint64_t)item | ((uint64_t)(unsigned char)s[i + 1] << 8);
+    i += 2;
+    int nseg = 2;
+    while (i < n) {
+        if (s[i] != '.' || i + 1 >= n || nseg >= VAL_CODE_MAXSEG)
+            return -1;
+        i++;
+        unsigned b;
+        unsigned char ch = (unsigned char)s[i];
+        if ((unsigned)(ch - 'a') < 26u) {
+            b = 201 + (ch - 'a');
+            i++;
+        } else {
+            unsigned v;
+            if (!val_code_num(s, n, &i, &v))
+                return -1;
+            if (v > 199) {
+                *why = "is out of range";
+                return -1;
+            }
+            b = v + 1;
+        }
+        if (i < n && s[i] != '.')
+            return -1;
+        c |= (uint64_t)b << (8 * nseg);
+        nseg++;
+    }
+    *out = c | ((uint64_t)nseg << 56);
+    return 0;
+}
+
+int val_format_code(uint64_t code, char *buf)
+{
+    int nseg = val_code_nseg(code);
+    if (nseg > VAL_CODE_MAXSEG)
+        nseg = VAL_CODE_MAXSEG;
+    char tmp[8], *end = tmp + sizeof tmp;
+    char *p = val_utoa_back(code & 0xFF, end);
+    size_t len = (size_t)(end - p);
+    memcpy(buf, p, len);
+    if (nseg >= 2) {
+        buf[len++] = '.';
+        buf[len++] = (char)((code >> 8) & 0xFF);
+    }
+    for (int k = 2; k < nseg; k++) {
+        unsigned b = (unsigned)((code >> (8 * k)) & 0xFF);
+        buf[len++] = '.';
+        if (b >= 201 && b <= 226) {
+            buf[len++] = (char)('a' + (b - 201));
+        } else {
+            p = val_utoa_back(b ? b - 1 : 0, end);
+            memcpy(buf + len, p, (size_t)(end - p));
+            len += (size_t)(end - p);
+        }
+    }
+    buf[len] = '\0';
+    return (int)len;
+}
+
+/* ---- countries (ISO 3166-1) ------------------------------------------------------ */
+
+int val_country_lookup(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (n == 2) {
+        unsigned a = (u[0] | 0x20u) - 'a', b = (u[1] | 0x20u) - 'a';
+        if (a >= 26 || b >= 26)
+            return -1;
+        return val_iso_alpha2_index[a * 26 + b];
+    }
+    if (n == 3) {
+        unsigned a = (u[0] | 0x20u) - 'a', b = (u[1] | 0x20u) - 'a', c = (u[2] | 0x20u) - 'a';
+        if (a >= 26 || b >= 26 || c >= 26)
+            return -1;
+        return val_iso_alpha3_index[(a * 26 + b) * 26 + c];
+    }
+    return -1;
+}
+
+/* ---- strings ------------------------------------------------------------------- */
+
+static int val_is_alnum_ascii(unsigned char c) { return val_is_digit(c) || (unsigned char)((c | 0x20) - 'a') < 26u; }
+
+/* A last word that normalize() drops (LANGUAGE 5). */
+static int val_is_suffix_word(const char *w, size_t n)
+{
+    static const char *const words[] = {"co",  "ltd",  "corp",    "inc",         "llc",
+                                        "jsc", "gmbh", "company", "corporation", "limited"};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (strlen(words[k]) == n && memcmp(words[k], w, n) == 0)
+            return 1;
+    return 0;
+}
+
+size_t val_normalize(const char *s, size_t n, char *out)
+{
+    size_t len = 0;
+    int gap = 0; /* a run of separators is pending since the last kept byte */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80 && !val_is_alnum_ascii(c)) {
+            gap = 1;
+            continue;
+        }
+        if (gap && len > 0)
+            out[len++] = ' ';
+        gap = 0;
+        out[len++] = (char)val_lower(c);
+    }
+    for (;;) {
+        char *sp = memrchr(out, ' ', len);
+        if (!sp)
+            break;
+        size_t start = (size_t)(sp - out) + 1;
+        if (!val_is_suffix_word(out + start, len - start))
+            break;
+        len = start - 1;
+    }
+    return len;
+}
+
+int val_starts_with_ci(const char *s, size_t n, const char *prefix, size_t np)
+{
+    if (np > n)
+        return 0;
+    for (size_t i = 0; i < np; i++)
+        if (val_lower((unsigned char)s[i]) != val_lower((unsigned char)prefix[i]))
+            return 0;
+    return 1;
+}
+
+int val_contains_ci(const char *hay, size_t nh, const char *needle, size_t nn)
+{
+    if (nn == 0)
+        return 1;
+    if (nn > nh)
+        return 0;
+    unsigned char f = val_lower((unsigned char)needle[0]);
+    unsigned char F = (unsigned char)((unsigned)(f - 'a') < 26u ? f - 32 : f);
+    for (size_t i = 0; i + nn <= nh; i++) {
+        unsigned char c = (unsigned char)hay[i];
+        if ((c == f || c == F) && val_starts_with_ci(hay + i + 1, nn - 1, needle + 1, nn - 1))
+            return 1;
+    }
+    return 0;
+}
+
+int val_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII runs eight bytes at a time */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xBF; /* range of the first continuation byte */
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90; /* overlong */
+            else if (c == 0xF4)
+                hi = 0x8F; /* above U+10FFFF */
+        } else {
+            return 0;
+        }
+        if (n - i <= need)
+            return 0;
+        if (u[i + 1] < lo || u[i + 1] > hi)
+            return 0;
+        for (size_t k = 2; k <= need; k++)
+            if ((u[i + k] & 0xC0) != 0x80)
+                return 0;
+        i += need + 1;
+    }
+    return 1;
+}
