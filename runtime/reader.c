@@ -278,21 +278,9 @@ static int rd_more(rd_reader *r)
 /* ---- CSV ---------------------------------------------------------------------- */
 
 /* Bytes that stop the scan of an unquoted cell.  The "selected" table also stops
- * at bytes >= 0x80 so that pure-ASCII cells skip UTF-8 validation.  Filled
- * once; concurrent first opens write the same values. */
-static uint8_t csv_stop_all[256], csv_stop_sel[256];
-static int csv_tables_ready;
-
-static void csv_tables(void)
-{
-    if (csv_tables_ready)
-        return;
-    csv_stop_all[','] = csv_stop_all['\n'] = csv_stop_all['"'] = 1;
-    memcpy(csv_stop_sel, csv_stop_all, sizeof csv_stop_sel);
-    for (int c = 0x80; c < 256; c++)
-        csv_stop_sel[c] = 1;
-    csv_tables_ready = 1;
-}
+ * at bytes >= 0x80 so that pure-ASCII cells skip UTF-8 validation. */
+static const uint8_t csv_stop_all[256] = {[','] = 1, ['\n'] = 1, ['"'] = 1};
+static const uint8_t csv_stop_sel[256] = {[','] = 1, ['\n'] = 1, ['"'] = 1, [0x80 ... 0xFF] = 1};
 
 /* The first byte in [q, e) that is ',', '\n' or '"' (or >= 0x80 when `hi`), or e.
  * Sixteen bytes at a time where the window allows: cells are short, so most
@@ -682,21 +670,8 @@ fail:
 
 /* Bytes that stop the scan of a JSON string: the closing quote, a backslash, raw
  * control characters (invalid) and, for selected values, bytes >= 0x80. */
-static uint8_t js_stop_all[256], js_stop_sel[256];
-static int js_tables_ready;
-
-static void js_tables(void)
-{
-    if (js_tables_ready)
-        return;
-    for (int c = 0; c < 0x20; c++)
-        js_stop_all[c] = 1;
-    js_stop_all['"'] = js_stop_all['\\'] = 1;
-    memcpy(js_stop_sel, js_stop_all, sizeof js_stop_sel);
-    for (int c = 0x80; c < 256; c++)
-        js_stop_sel[c] = 1;
-    js_tables_ready = 1;
-}
+static const uint8_t js_stop_all[256] = {[0x00 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1};
+static const uint8_t js_stop_sel[256] = {[0x00 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xFF] = 1};
 
 /* The first byte in [p, e) that is '"', '\\', a control character (or >= 0x80
  * when `hi`), or e. */
@@ -1451,8 +1426,6 @@ static int rd_sniff(rd_reader *r, rd_format *fmt)
 
 static rd_reader *rd_new(const char *name, char **err)
 {
-    csv_tables();
-    js_tables();
     rd_reader *r = mtcr_xcalloc(1, sizeof *r);
     if (!r || !(r->name = mtcr_xmalloc(strlen(name) + 1))) {
         mtcr_xfree(r);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "include/mtcr.h"
 #include "runtime/arena.h"
 #include "runtime/reader.h"
 
@@ -892,6 +893,58 @@ static void select_again_between_batches(void **st)
     rd_close(r);
 }
 
+/* An allocator that fails from the n-th allocation on. */
+static long alloc_left;
+static void *failing_realloc(void *ud, void *p, size_t n)
+{
+    (void)ud;
+    if (alloc_left-- <= 0)
+        return NULL;
+    return realloc(p, n);
+}
+static void failing_free(void *ud, void *p)
+{
+    (void)ud;
+    free(p);
+}
+
+static void out_of_memory_is_an_error(void **st)
+{
+    (void)st;
+    const char *csv = "id,a\n1,\"x\"\"y\"\n2\n";
+    const char *js = "{\"id\":\"1\",\"a\":\"\\u00e9\"}\n{\"a\":1,\"id\":\"2\",\"a\":2}\n";
+    const char *names[] = {"id", "a", "id"};
+    mtcr_allocator fa = {failing_realloc, failing_free, NULL};
+    for (int fmt = 0; fmt < 2; fmt++) {
+        int succeeded = 0;
+        for (long n = 0; n < 200 && !succeeded; n++) {
+            alloc_left = n;
+            mtcr_set_allocator(&fa);
+            const char *in = fmt ? js : csv;
+            char *err = NULL;
+            rd_reader *r = rd_open_mem("m", in, strlen(in), fmt ? RD_JSONL : RD_CSV, &err);
+            long got = -2;
+            if (r && rd_select(r, 3, names) == 0) {
+                rd_batch b;
+                long k;
+                got = 0;
+                while ((k = rd_read_batch(r, &b, 8, &err)) > 0)
+                    got += k;
+                if (k < 0)
+                    got = -1;
+            }
+            rd_close(r);
+            mtcr_set_allocator(NULL);
+            if (got == 2)
+                succeeded = 1;
+            else
+                assert_true(got == -1 || got == -2);
+            mtcr_xfree(err);
+        }
+        assert_true(succeeded);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -921,6 +974,7 @@ int main(void)
         cmocka_unit_test(jsonl_wide_first_object),
         cmocka_unit_test(jsonl_batches_across_boundaries),
         cmocka_unit_test(select_again_between_batches),
+        cmocka_unit_test(out_of_memory_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
