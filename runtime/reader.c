@@ -163,6 +163,18 @@ static int rd_short(const char *s, size_t n)
 
 /* ---- window management ------------------------------------------------------- */
 
+/* zlib's message without the "<fd:N>: " it puts in front (our name is in ours). */
+static const char *rd_zmsg(gzFile gz, int *zerr)
+{
+    const char *m = gzerror(gz, zerr);
+    if (m && strncmp(m, "<fd:", 4) == 0) {
+        const char *c = strstr(m, ": ");
+        if (c)
+            m = c + 2;
+    }
+    return m && *m ? m : "decompression error";
+}
+
 /* Reads into own[end, cap).  0 on success (eof set at end of input), -1 on error. */
 static int rd_fill(rd_reader *r)
 {
@@ -170,25 +182,23 @@ static int rd_fill(rd_reader *r)
         size_t want = r->cap - r->end;
         if (want > (1u << 30))
             want = 1u << 30;
+        errno = 0;
         int got = gzread(r->gz, r->own + r->end, (unsigned)want);
+        int saved = errno;
         if (got < 0) {
             int zerr;
-            const char *m = gzerror(r->gz, &zerr);
-            if (zerr == Z_ERRNO)
-                r->fail = rd_msg("cannot read '%s': %s", r->name, strerror(errno));
-            else
-                r->fail = rd_msg("cannot read '%s': %s", r->name, m && *m ? m : "decompression error");
+            const char *m = rd_zmsg(r->gz, &zerr);
+            r->fail = rd_msg("cannot read '%s': %s", r->name, zerr == Z_ERRNO && saved ? strerror(saved) : m);
             return -1;
         }
         r->end += (size_t)got;
         if ((size_t)got < want) {
             /* zlib reports a truncated gzip stream as a soft error at end of input. */
             int zerr;
-            const char *m = gzerror(r->gz, &zerr);
+            const char *m = rd_zmsg(r->gz, &zerr);
             if (zerr != Z_OK) {
                 r->fail = rd_msg("cannot read '%s': %s%s", r->name,
-                                 zerr == Z_BUF_ERROR ? "truncated gzip data: " : "",
-                                 m && *m ? m : "decompression error");
+                                 zerr == Z_BUF_ERROR ? "truncated gzip data: " : "", m);
                 return -1;
             }
             r->eof = 1;
