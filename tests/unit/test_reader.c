@@ -560,6 +560,8 @@ static void gzip_roundtrip(void **st)
     assert_int_equal(n, -1);
     assert_non_null(err);
     assert_non_null(strstr(err, "truncated gzip"));
+    assert_non_null(strstr(err, path));
+    assert_null(strstr(err, "<fd:"));
     assert_true(total > 0 && total < 250000);
     mtcr_xfree(err);
     rd_close(r);
