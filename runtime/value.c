@@ -55,9 +55,18 @@ const val_unit val_units[] = {
 
 const val_unit *val_unit_lookup(const char *s, size_t n)
 {
-    for (const val_unit *u = val_units; u->name; u++)
-        if (strncmp(u->name, s, n) == 0 && u->name[n] == '\0')
+    if (n == 0)
+        return NULL;
+    for (const val_unit *u = val_units; u->name; u++) {
+        if (u->name[0] != s[0])
+            continue;
+        /* the name's NUL ends the walk, so an embedded NUL in s never reads past it */
+        size_t k = 1;
+        while (k < n && u->name[k] != '\0' && u->name[k] == s[k])
+            k++;
+        if (k == n && u->name[n] == '\0')
             return u;
+    }
     return NULL;
 }
 
@@ -384,6 +393,40 @@ int val_format_double(double v, char *buf)
         buf[len] = '\0';
         return (int)len;
     }
+    /* Fixed notation with k fractional digits, for the smallest k at which the
+     * decimal w / 10^k reads back as v (the parse of that text is the correctly
+     * rounded quotient of two exact doubles, so the check is exact).  The range
+     * is where %g would also write fixed notation. */
+    double a = fabs(v);
+    if (a >= 1e-4 && a < 1e15) {
+        for (int k = 1; k <= 15; k++) {
+            double scaled = nearbyint(a * val_pow10[k]);
+            if (scaled > 9007199254740992.0)
+                break;
+            if (scaled / val_pow10[k] != a)
+                continue;
+            uint64_t w = (uint64_t)scaled;
+            while (k > 1 && w % 10 == 0) { /* only if the product rounded onto a multiple of 10 */
+                w /= 10;
+                k--;
+            }
+            char tmp[40], *end = tmp + sizeof tmp;
+            char *p = val_utoa_back(w, end);
+            while (end - p <= k) /* a leading "0." and zeros for |v| < 1 */
+                *--p = '0';
+            size_t len = (size_t)(end - p), ip = len - (size_t)k;
+            size_t o = 0;
+            if (v < 0)
+                buf[o++] = '-';
+            memcpy(buf + o, p, ip);
+            o += ip;
+            buf[o++] = '.';
+            memcpy(buf + o, p + ip, (size_t)k);
+            o += (size_t)k;
+            buf[o] = '\0';
+            return (int)o;
+        }
+    }
     /* Any decimal of at most DBL_DIG (15) digits survives decimal -> double -> 15
      * digits, so if some decimal of <= 15 digits reads back as v, %.15g (which drops
      * trailing zeros) writes exactly that shortest one; otherwise try 16, then 17,
@@ -405,28 +448,36 @@ int val_format_double(double v, char *buf)
 
 /* ---- booleans --------------------------------------------------------------- */
 
+/* Compares s[0..n) with a lower-case word of the same length, ignoring ASCII case. */
+static int val_eq_lower(const char *s, const char *word, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (val_lower((unsigned char)s[i]) != (unsigned char)word[i])
+            return 0;
+    return 1;
+}
+
 int val_parse_bool(const char *s, size_t n, int *out, const char **why)
 {
-    /* the input lowercased into one word; longer than 5 bytes cannot match */
-    if (n >= 1 && n <= 5) {
-        char w[8] = {0};
-        for (size_t i = 0; i < n; i++)
-            w[i] = (char)val_lower((unsigned char)s[i]);
-        static const char *const yes[] = {"true", "yes", "y", "1"};
-        static const char *const no[] = {"false", "no", "n", "0"};
-        for (int k = 0; k < 4; k++) {
-            if (strlen(yes[k]) == n && memcmp(w, yes[k], n) == 0) {
-                *out = 1;
-                return 0;
-            }
-            if (strlen(no[k]) == n && memcmp(w, no[k], n) == 0) {
-                *out = 0;
-                return 0;
-            }
-        }
+    int v = -1;
+    switch (n) {
+    case 1: {
+        unsigned char c = val_lower((unsigned char)s[0]);
+        v = c == 'y' || c == '1' ? 1 : c == 'n' || c == '0' ? 0 : -1;
+        break;
     }
-    *why = "is not a boolean (true/false/yes/no/1/0)";
-    return -1;
+    case 2: v = val_eq_lower(s, "no", 2) ? 0 : -1; break;
+    case 3: v = val_eq_lower(s, "yes", 3) ? 1 : -1; break;
+    case 4: v = val_eq_lower(s, "true", 4) ? 1 : -1; break;
+    case 5: v = val_eq_lower(s, "false", 5) ? 0 : -1; break;
+    default: break;
+    }
+    if (v < 0) {
+        *why = "is not a boolean (true/false/yes/no/1/0)";
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 /* ---- dates -------------------------------------------------------------------- */
@@ -476,16 +527,13 @@ int val_parse_date(const char *s, size_t n, int32_t *days, const char **why)
     if (n != 10 || s[4] != '-' || s[7] != '-')
         return -1;
     const unsigned char *u = (const unsigned char *)s;
-    static const unsigned char pos[8] = {0, 1, 2, 3, 5, 6, 8, 9};
-    unsigned dg[8];
-    for (int k = 0; k < 8; k++) {
-        dg[k] = (unsigned)(u[pos[k]] - '0');
-        if (dg[k] >= 10)
-            return -1;
-    }
-    int y = (int)(dg[0] * 1000 + dg[1] * 100 + dg[2] * 10 + dg[3]);
-    int m = (int)(dg[4] * 10 + dg[5]);
-    int d = (int)(dg[6] * 10 + dg[7]);
+    unsigned d0 = u[0] - '0', d1 = u[1] - '0', d2 = u[2] - '0', d3 = u[3] - '0';
+    unsigned d5 = u[5] - '0', d6 = u[6] - '0', d8 = u[8] - '0', d9 = u[9] - '0';
+    if ((d0 > 9) | (d1 > 9) | (d2 > 9) | (d3 > 9) | (d5 > 9) | (d6 > 9) | (d8 > 9) | (d9 > 9))
+        return -1;
+    int y = (int)(d0 * 1000 + d1 * 100 + d2 * 10 + d3);
+    int m = (int)(d5 * 10 + d6);
+    int d = (int)(d8 * 10 + d9);
     if (!val_valid_civil(y, m, d))
         return -1;
     *days = val_days_from_civil(y, m, d);

@@ -396,7 +396,10 @@ static void test_format_double(void **state)
         {0, "0"},             {-0.0, "0"},          {0.1, "0.1"},     {1e20, "1e+20"},    {-2.5, "-2.5"},
         {351880, "351880"},   {1e-7, "1e-07"},      {123.456, "123.456"},
         {999999999999999, "999999999999999"},       {0.1 + 0.2, "0.30000000000000004"},
-        {1.0 / 3.0, "0.3333333333333333"},
+        {1.0 / 3.0, "0.3333333333333333"}, {-0.0333, "-0.0333"},
+        {0.0001, "0.0001"},   {0.00012, "0.00012"}, {1e-5, "1e-05"},  {12.75, "12.75"},
+        {123456789.125, "123456789.125"},           {1e15 + 0.5, "1000000000000000.5"},
+        {99999999999999.98, "99999999999999.98"},   {2.5e15, "2.5e+15"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int len = val_format_double(cases[i].v, buf);
@@ -413,6 +416,33 @@ static void test_format_double(void **state)
         assert_int_equal(num(buf, &back), 0);
         assert_true(back == special[i]);
         assert_int_equal(len, (int)strlen(buf));
+    }
+    /* short decimals, as measurements are written: the output has exactly as many
+     * significant digits as the shortest %.Ng that reads back */
+    for (int k = 0; k < 20000; k++) {
+        double v = (double)(rand() % 2000000 - 1000000) / (double)(rand() % 2 ? 1000 : 7);
+        v *= pow(10, rand() % 12 - 6);
+        if (v == floor(v))
+            continue;
+        char ref[40];
+        int prec = 1;
+        for (; prec <= 17; prec++) {
+            snprintf(ref, sizeof ref, "%.*g", prec, v);
+            if (strtod(ref, NULL) == v)
+                break;
+        }
+        val_format_double(v, buf);
+        double back;
+        if (num(buf, &back) != 0 || back != v)
+            fail_msg("%.17g formatted as %s", v, buf);
+        int digits = 0, lead = 1;
+        for (const char *p = buf; *p && *p != 'e'; p++) {
+            if (*p >= '1' && *p <= '9')
+                lead = 0;
+            digits += !lead && *p >= '0' && *p <= '9';
+        }
+        if (digits != prec)
+            fail_msg("%.17g formatted as %s, shortest is %s", v, buf, ref);
     }
     for (int k = 0; k < 3000; k++) {
         uint64_t bits = 0;
@@ -519,6 +549,10 @@ static void test_dates(void **state)
     date_bad("2015/01/01", 10);
     date_bad("2015-01-0a", 10);
     date_bad("+015-01-01", 10);
+    date_bad("2015-01-0:", 10); /* ':' and '?' are just past the digits */
+    date_bad("2015-0?-01", 10);
+    date_bad("201:-01-01", 10);
+    date_bad("2015-01-/1", 10);
     date_bad("2015-01-01T00:00", 16);
     date_bad(" 2015-01-01", 11);
     date_bad("2015-01-01", 9);
