@@ -63,6 +63,11 @@ struct ast_expr {
     ast_expr *lhs, *rhs, *cond, *at;
     ast_expr **items; /* AST_LIST items, AST_CALL args */
     size_t nitems;
+    /* Where the operator stands (AST_BINARY, AST_IN, AST_MATCHES, AST_RANGE: the
+     * operator token, `not` for `not in`; AST_UNARY, AST_IF, AST_CALL, AST_LIST:
+     * same as loc) and, for AST_DOT, the name after the dot.  `loc` stays the
+     * first token of the whole expression. */
+    diag_loc op_loc;
 };
 
 /* A message of `then` / `if unknown`: literal text and `{expr}` parts in order. */
