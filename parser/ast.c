@@ -216,7 +216,7 @@ static void ax_unit_hint(ax_ctx *c, diag *d)
                      "m/s km/h kn)", word);
 }
 
-void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const char *expected)
+void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const char *expected, int comparison)
 {
     diag *d;
     const char *un = unexpected;
@@ -228,6 +228,8 @@ void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const 
         d = ax_error(c, ax_loc(c, l), "unexpected %s", un);
     if (strncmp(unexpected, "identifier ", 11) == 0)
         ax_unit_hint(c, d);
+    else if (comparison && d)
+        diag_hint(d, "comparisons do not chain: write a < b and b < c");
 }
 
 void ax_parser_failure(ax_ctx *c, const YYLTYPE *l, const char *msg)
@@ -494,8 +496,8 @@ static int ax_first(ax_ctx *c, ax_once *o, const ax_clause *cl, const char *what
     diag *d = ax_error(c, cl->loc, "'%s' is given twice in %s '%s'", ax_clause_name(cl->kind), what,
                        name ? name : "");
     if (d)
-        diag_hint(d, "the first '%s' is on line %d; a %s has at most one", ax_clause_name(cl->kind),
-                  o->first[cl->kind]->loc.line, what);
+        diag_hint(d, "the first is at %d:%d; a %s has at most one '%s'", o->first[cl->kind]->loc.line,
+                  o->first[cl->kind]->loc.col, what, ax_clause_name(cl->kind));
     return 0;
 }
 
@@ -1003,8 +1005,22 @@ ast_message *ax_message(ax_ctx *c, const ax_str *s, const YYLTYPE *at)
                     d = ax_error(c, AX_AT(i), "'{' in a message is never closed");
                 if (d)
                     diag_hint(d, "write {{ for a literal '{'");
-                ax_text_put(c, &t, raw + i, 1);
-                i++;
+                /* skip the broken part up to its matching '}' so that one mistake
+                 * gives one error */
+                size_t k = i;
+                int depth = 0;
+                while (k < n) {
+                    if (raw[k] == '\\') {
+                        k += 2;
+                        continue;
+                    }
+                    if (raw[k] == '{')
+                        depth++;
+                    else if (raw[k] == '}' && --depth == 0)
+                        break;
+                    k++;
+                }
+                i = k < n ? k + 1 : n;
                 continue;
             }
             size_t b = i + 1, e = j;

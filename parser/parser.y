@@ -112,7 +112,9 @@ ast_expr *ax_new(ax_ctx *c, ast_expr_kind k, diag_loc at);
  * text, whose first byte stands at `at`.  Never NULL unless out of memory. */
 char *ax_decode(ax_ctx *c, const char *raw, size_t n, diag_loc at, int report, size_t *outlen);
 void ax_token_text(ax_ctx *c, const char *what, char *buf, size_t n);
-void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const char *expected);
+/* `comparison`: the unexpected token is a comparison operator (they do not chain). */
+void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const char *expected,
+                     int comparison);
 void ax_parser_failure(ax_ctx *c, const YYLTYPE *l, const char *msg);
 
 /* ---- grammar actions ---- */
@@ -172,6 +174,8 @@ ast_expr *ax_bool(ax_ctx *c, int v, diag_loc at);
 }
 
 %code {
+#include <stdio.h>
+#include <string.h>
 #include "lexer.h"
 
 #define L(l) ax_loc(ctx, &(l))
@@ -608,6 +612,17 @@ static int ax_is_contextual_sym(yysymbol_kind_t s)
     return s >= YYSYMBOL_OF && s <= YYSYMBOL_NORMALIZED;
 }
 
+/* Whether s is one of the (up to five) character tokens, named as bison names them. */
+static int ax_sym_in(yysymbol_kind_t s, const char *a, const char *b, const char *c, const char *d, const char *e)
+{
+    const char *name = yysymbol_name(s);
+    const char *set[5] = {a, b, c, d, e};
+    for (int i = 0; i < 5; i++)
+        if (set[i] && strcmp(name, set[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void ax_sym_text(char *buf, size_t n, yysymbol_kind_t s)
 {
     const char *name = yysymbol_name(s);
@@ -647,6 +662,16 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, struc
     else
         ax_sym_text(unexpected, sizeof unexpected, la);
 
+    /* After a complete expression every operator is expected too; naming the
+     * closing punctuation alone reads better ("expected ';'"). */
+    if (too_many && !(has_ident && has_int)) {
+        ns = 0;
+        for (int i = 0; i < n && ns < SHOW; i++)
+            if (ax_sym_in(exp[i], "';'", "','", "')'", "']'", "'}'") || exp[i] == YYSYMBOL_THEN ||
+                exp[i] == YYSYMBOL_ELSE)
+                show[ns++] = exp[i];
+        too_many = ns == 0;
+    }
     char expected[400];
     size_t off = 0;
     expected[0] = '\0';
@@ -663,7 +688,9 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, struc
             off += (size_t)w;
         }
     }
-    ax_syntax_error(ctx, yypcontext_location(yyctx), unexpected, expected);
+    int chained = la == YYSYMBOL_EQ || la == YYSYMBOL_NE || la == YYSYMBOL_LE || la == YYSYMBOL_GE ||
+                  ax_sym_in(la, "'<'", "'>'", NULL, NULL, NULL);
+    ax_syntax_error(ctx, yypcontext_location(yyctx), unexpected, expected, chained);
     return 0;
 }
 
