@@ -1064,7 +1064,9 @@ ast_message *ax_message(ax_ctx *c, const ax_str *s, const YYLTYPE *at)
 /* ---- entry points ------------------------------------------------------------------ */
 
 /* Run the scanner and parser over c->text.  -1 when the scanner could not be set
- * up (out of memory, or an input beyond what flex can buffer). */
+ * up (out of memory, or an input beyond what flex can buffer).  The scanner
+ * reads a copy that ends with the two NUL bytes flex needs; positions are taken
+ * from c->text, whose bytes are the same. */
 static int ax_run(ax_ctx *c)
 {
     yyscan_t sc;
@@ -1073,20 +1075,38 @@ static int ax_run(ax_ctx *c)
         ax_error(c, at, "the file is too large to parse (%zu bytes)", c->len);
         return -1;
     }
+    char *buf = mtcr_xmalloc(c->len + 2);
+    if (!buf) {
+        c->oom = 1;
+        return -1;
+    }
+    if (c->len)
+        memcpy(buf, c->text, c->len);
+    buf[c->len] = buf[c->len + 1] = '\0';
     if (mtcr_yylex_init_extra(c, &sc) != 0) {
+        mtcr_xfree(buf);
         c->oom = 1;
         return -1;
     }
     jmp_buf jb;
     c->fatal = &jb;
+    c->in_setup = 1;
+    c->nsetup = 0;
     if (setjmp(jb) != 0) {
+        /* only the buffer stack can fail after the buffer state was made, and
+         * then the state is not on the stack: free what flex had allocated */
+        for (int i = 0; i < c->nsetup; i++)
+            mtcr_xfree(c->setup_allocs[i]);
         mtcr_yylex_destroy(sc);
+        mtcr_xfree(buf);
         c->fatal = NULL;
         return -1;
     }
-    mtcr_yy_scan_bytes(c->text ? c->text : "", (int)c->len, sc);
+    mtcr_yy_scan_buffer(buf, c->len + 2, sc);
+    c->in_setup = 0;
     int r = mtcr_yyparse(sc, c);
     mtcr_yylex_destroy(sc);
+    mtcr_xfree(buf);
     c->fatal = NULL;
     return r;
 }

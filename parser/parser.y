@@ -98,6 +98,9 @@ typedef struct ax_ctx {
     size_t tok_off, tok_len; /* the last token returned, for error messages */
     int oom;
     jmp_buf *fatal;   /* where the scanner's fatal errors (out of memory) go */
+    int in_setup;     /* the scanner's buffer is being set up: allocations are recorded */
+    int nsetup;
+    void *setup_allocs[4]; /* what flex allocated during setup, freed if setup fails */
     int expr_mode;    /* parsing one `{expr}` of a message */
     ast_file *file;
     ax_seq imports, decls;
