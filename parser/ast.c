@@ -216,7 +216,8 @@ static void ax_unit_hint(ax_ctx *c, diag *d)
                      "m/s km/h kn)", word);
 }
 
-void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const char *expected, int comparison)
+void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const char *expected, int comparison,
+                     const char *const *keywords, size_t nkeywords)
 {
     diag *d;
     const char *un = unexpected;
@@ -226,9 +227,17 @@ void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const 
         d = ax_error(c, ax_loc(c, l), "unexpected %s, expected %s", un, expected);
     else
         d = ax_error(c, ax_loc(c, l), "unexpected %s", un);
-    if (strncmp(unexpected, "identifier ", 11) == 0)
+    if (strncmp(unexpected, "identifier ", 11) == 0) {
         ax_unit_hint(c, d);
-    else if (comparison && d)
+        if (d && !d->hint && c->tok_len < 64) {
+            char word[64];
+            memcpy(word, c->text + c->tok_off, c->tok_len);
+            word[c->tok_len] = '\0';
+            const char *s = diag_suggest(word, keywords, nkeywords);
+            if (s)
+                diag_hint(d, "did you mean '%s'?", s);
+        }
+    } else if (comparison && d)
         diag_hint(d, "comparisons do not chain: write a < b and b < c");
 }
 

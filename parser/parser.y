@@ -117,7 +117,7 @@ char *ax_decode(ax_ctx *c, const char *raw, size_t n, diag_loc at, int report, s
 void ax_token_text(ax_ctx *c, const char *what, char *buf, size_t n);
 /* `comparison`: the unexpected token is a comparison operator (they do not chain). */
 void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const char *expected,
-                     int comparison);
+                     int comparison, const char *const *keywords, size_t nkeywords);
 void ax_parser_failure(ax_ctx *c, const YYLTYPE *l, const char *msg);
 
 /* ---- grammar actions ---- */
@@ -270,8 +270,8 @@ items
     ;
 
 import
-    : IMPORT dotted ';'                { $$ = ax_import(ctx, $2.name, NULL, L(@1)); }
-    | IMPORT STRING ';'                { $$ = ax_import(ctx, NULL, $2.s, L(@1)); }
+    : kw_import dotted ';'                { $$ = ax_import(ctx, $2.name, NULL, L(@1)); }
+    | kw_import STRING ';'                { $$ = ax_import(ctx, NULL, $2.s, L(@1)); }
     ;
 
 /* ---- names ------------------------------------------------------------------- */
@@ -305,21 +305,21 @@ name_opt
 /* ---- declarations ------------------------------------------------------------ */
 
 decl
-    : CONST ident ':' tref '=' expr ';' { $$ = ax_decl_value(ctx, DECL_CONST, &$2, &$4, $6, L(@1)); }
-    | CONST ident '=' expr ';'          { $$ = ax_decl_value(ctx, DECL_CONST, &$2, NULL, $4, L(@1)); }
-    | LET ident ':' tref '=' expr ';'   { $$ = ax_decl_value(ctx, DECL_LET, &$2, &$4, $6, L(@1)); }
-    | LET ident '=' expr ';'            { $$ = ax_decl_value(ctx, DECL_LET, &$2, NULL, $4, L(@1)); }
-    | ENUM ident title_opt '{' enum_members '}'
+    : kw_const ident ':' tref '=' expr ';' { $$ = ax_decl_value(ctx, DECL_CONST, &$2, &$4, $6, L(@1)); }
+    | kw_const ident '=' expr ';'          { $$ = ax_decl_value(ctx, DECL_CONST, &$2, NULL, $4, L(@1)); }
+    | kw_let ident ':' tref '=' expr ';'   { $$ = ax_decl_value(ctx, DECL_LET, &$2, &$4, $6, L(@1)); }
+    | kw_let ident '=' expr ';'            { $$ = ax_decl_value(ctx, DECL_LET, &$2, NULL, $4, L(@1)); }
+    | kw_enum ident title_opt '{' enum_members '}'
                                         { $$ = ax_decl_enum(ctx, &$2, &$3, &$5, L(@1)); }
-    | SET ident OF tref normalized_opt title_opt '{' groups '}'
+    | kw_set ident OF tref normalized_opt title_opt '{' groups '}'
                                         { $$ = ax_decl_set(ctx, &$2, &$4, $5, &$6, &$8, L(@1)); }
-    | SET ident OF tref normalized_opt title_opt FROM STRING COLUMN STRING ';'
+    | kw_set ident OF tref normalized_opt title_opt FROM STRING COLUMN STRING ';'
                                         { $$ = ax_decl_set_file(ctx, &$2, &$4, $5, &$6, &$8, &$10, L(@7), L(@1)); }
-    | RECORD ident title_opt '{' fields '}'
+    | kw_record ident title_opt '{' fields '}'
                                         { $$ = ax_decl_record(ctx, &$2, &$3, &$5, L(@1)); }
-    | COMMITMENT ident title_opt '{' citems '}'
+    | kw_commitment ident title_opt '{' citems '}'
                                         { $$ = ax_decl_commitment(ctx, &$2, &$3, &$5, L(@1)); }
-    | TEST name_opt title_opt '{' titems '}'
+    | kw_test name_opt title_opt '{' titems '}'
                                         { $$ = ax_decl_test(ctx, &$2, &$3, &$5, L(@1)); }
     ;
 
@@ -406,12 +406,12 @@ citems
     ;
 
 citem
-    : APPLIES TO tref ';'              { $$ = ax_clause_ref(ctx, AXC_APPLIES, &$3, L(@1)); }
-    | BINDS expr ';'                   { $$ = ax_clause_expr(ctx, AXC_BINDS, $2, L(@1)); }
-    | EFFECTIVE DATE ';'               { $$ = ax_clause_expr(ctx, AXC_EFFECTIVE, $2, L(@1)); }
-    | UNTIL DATE ';'                   { $$ = ax_clause_expr(ctx, AXC_UNTIL, $2, L(@1)); }
-    | CITE STRING ';'                  { $$ = ax_clause_str(ctx, AXC_CITE, $2.s, L(@1)); }
-    | KIND ckind ';'                   { $$ = ax_clause_int(ctx, AXC_KIND, $2, L(@1)); }
+    : kw_applies TO tref ';'              { $$ = ax_clause_ref(ctx, AXC_APPLIES, &$3, L(@1)); }
+    | kw_binds expr ';'                   { $$ = ax_clause_expr(ctx, AXC_BINDS, $2, L(@1)); }
+    | kw_effective DATE ';'               { $$ = ax_clause_expr(ctx, AXC_EFFECTIVE, $2, L(@1)); }
+    | kw_until DATE ';'                   { $$ = ax_clause_expr(ctx, AXC_UNTIL, $2, L(@1)); }
+    | kw_cite STRING ';'                  { $$ = ax_clause_str(ctx, AXC_CITE, $2.s, L(@1)); }
+    | kw_kind ckind ';'                   { $$ = ax_clause_int(ctx, AXC_KIND, $2, L(@1)); }
     | rule
     ;
 
@@ -423,7 +423,7 @@ ckind
     ;
 
 rule
-    : RULE ident title_opt '{' ritems '}'  { $$ = ax_rule(ctx, &$2, &$3, &$5, L(@1)); }
+    : kw_rule ident title_opt '{' ritems '}'  { $$ = ax_rule(ctx, &$2, &$3, &$5, L(@1)); }
     ;
 
 ritems
@@ -433,13 +433,13 @@ ritems
     ;
 
 ritem
-    : WHEN expr ';'                    { $$ = ax_clause_expr(ctx, AXC_WHEN, $2, L(@1)); }
-    | UNLESS expr ';'                  { $$ = ax_clause_expr(ctx, AXC_UNLESS, $2, L(@1)); }
-    | CITE STRING ';'                  { $$ = ax_clause_str(ctx, AXC_CITE, $2.s, L(@1)); }
-    | THEN severity ';'                { $$ = ax_clause_sev(ctx, AXC_THEN, $2, NULL, NULL, L(@1)); }
-    | THEN severity STRING ';'         { $$ = ax_clause_sev(ctx, AXC_THEN, $2, &$3, &@3, L(@1)); }
-    | IF UNKNOWN severity ';'          { $$ = ax_clause_sev(ctx, AXC_IF_UNKNOWN, $3, NULL, NULL, L(@1)); }
-    | IF UNKNOWN severity STRING ';'   { $$ = ax_clause_sev(ctx, AXC_IF_UNKNOWN, $3, &$4, &@4, L(@1)); }
+    : kw_when expr ';'                    { $$ = ax_clause_expr(ctx, AXC_WHEN, $2, L(@1)); }
+    | kw_unless expr ';'                  { $$ = ax_clause_expr(ctx, AXC_UNLESS, $2, L(@1)); }
+    | kw_cite STRING ';'                  { $$ = ax_clause_str(ctx, AXC_CITE, $2.s, L(@1)); }
+    | kw_then severity ';'                { $$ = ax_clause_sev(ctx, AXC_THEN, $2, NULL, NULL, L(@1)); }
+    | kw_then severity STRING ';'         { $$ = ax_clause_sev(ctx, AXC_THEN, $2, &$3, &@3, L(@1)); }
+    | kw_if UNKNOWN severity ';'          { $$ = ax_clause_sev(ctx, AXC_IF_UNKNOWN, $3, NULL, NULL, L(@1)); }
+    | kw_if UNKNOWN severity STRING ';'   { $$ = ax_clause_sev(ctx, AXC_IF_UNKNOWN, $3, &$4, &@4, L(@1)); }
     ;
 
 /* Every severity word is accepted here; which one a clause allows (`then ignore`,
@@ -462,11 +462,11 @@ titems
     ;
 
 titem
-    : GIVEN tref '{' given_fields '}' ';'  { $$ = ax_clause_given(ctx, &$2, &$4, L(@1)); }
-    | EXPECT severity ';'              { $$ = ax_clause_expect(ctx, EXPECT_SEVERITY, $2, NULL, L(@1), L(@2)); }
-    | EXPECT FINDING tref ';'          { $$ = ax_clause_expect(ctx, EXPECT_FINDING, 0, &$3, L(@1), L(@2)); }
-    | EXPECT NO FINDING tref ';'       { $$ = ax_clause_expect(ctx, EXPECT_NO_FINDING, 0, &$4, L(@1), L(@2)); }
-    | EXPECT REJECTED ';'              { $$ = ax_clause_expect(ctx, EXPECT_REJECTED, 0, NULL, L(@1), L(@2)); }
+    : kw_given tref '{' given_fields '}' ';'  { $$ = ax_clause_given(ctx, &$2, &$4, L(@1)); }
+    | kw_expect severity ';'              { $$ = ax_clause_expect(ctx, EXPECT_SEVERITY, $2, NULL, L(@1), L(@2)); }
+    | kw_expect FINDING tref ';'          { $$ = ax_clause_expect(ctx, EXPECT_FINDING, 0, &$3, L(@1), L(@2)); }
+    | kw_expect NO FINDING tref ';'       { $$ = ax_clause_expect(ctx, EXPECT_NO_FINDING, 0, &$4, L(@1), L(@2)); }
+    | kw_expect REJECTED ';'              { $$ = ax_clause_expect(ctx, EXPECT_REJECTED, 0, NULL, L(@1), L(@2)); }
     ;
 
 given_fields
@@ -592,6 +592,31 @@ literal
     | FALSE                            { $$ = ax_bool(ctx, 0, L(@1)); }
     ;
 
+/* The first token of a declaration or clause ends error recovery (yyerrok): an
+ * error right after a resynchronisation is reported too, not swallowed by
+ * bison's three-token rule. */
+kw_const         : CONST       { yyerrok; } ;
+kw_let           : LET         { yyerrok; } ;
+kw_enum          : ENUM        { yyerrok; } ;
+kw_set           : SET         { yyerrok; } ;
+kw_record        : RECORD      { yyerrok; } ;
+kw_commitment    : COMMITMENT  { yyerrok; } ;
+kw_test          : TEST        { yyerrok; } ;
+kw_import        : IMPORT      { yyerrok; } ;
+kw_applies       : APPLIES     { yyerrok; } ;
+kw_binds         : BINDS       { yyerrok; } ;
+kw_effective     : EFFECTIVE   { yyerrok; } ;
+kw_until         : UNTIL       { yyerrok; } ;
+kw_cite          : CITE        { yyerrok; } ;
+kw_kind          : KIND        { yyerrok; } ;
+kw_rule          : RULE        { yyerrok; } ;
+kw_when          : WHEN        { yyerrok; } ;
+kw_unless        : UNLESS      { yyerrok; } ;
+kw_then          : THEN        { yyerrok; } ;
+kw_if            : IF          { yyerrok; } ;
+kw_given         : GIVEN       { yyerrok; } ;
+kw_expect        : EXPECT      { yyerrok; } ;
+
 %%
 
 /* Syntax errors read "unexpected identifier 'kgs', expected ';'": keywords and
@@ -693,7 +718,15 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, struc
     }
     int chained = la == YYSYMBOL_EQ || la == YYSYMBOL_NE || la == YYSYMBOL_LE || la == YYSYMBOL_GE ||
                   ax_sym_in(la, "'<'", "'>'", NULL, NULL, NULL);
-    ax_syntax_error(ctx, yypcontext_location(yyctx), unexpected, expected, chained);
+    /* the keywords that would fit here, to suggest one for a misspelled word */
+    const char *kw[MAXEXP];
+    size_t nkw = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = yysymbol_name(exp[i]);
+        if (!ax_is_literal_sym(exp[i]) && name[0] >= 'a' && name[0] <= 'z')
+            kw[nkw++] = name;
+    }
+    ax_syntax_error(ctx, yypcontext_location(yyctx), unexpected, expected, chained, kw, nkw);
     return 0;
 }
 

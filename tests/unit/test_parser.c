@@ -950,6 +950,31 @@ static void test_error_format_and_kgs(void **state)
     check_expr_error("a b", "2:11: unexpected identifier 'b', expected ';'");
 }
 
+static void test_keyword_suggestions(void **state)
+{
+    (void)state;
+    parsed *p = parse("module t;\n"
+                      "comitment c {\n"
+                      "  applies to r;\n"
+                      "}\n"
+                      "commitment d { rule r { whn x; then dny; } }\n"
+                      "test { expect finding c.r; expect prohibt; expect denied; }\n");
+    assert_int_equal(p->diags.len, 5);
+    assert_string_equal(dg(p, 0), "2:1: unexpected identifier 'comitment'");
+    assert_string_equal(p->diags.items[0].hint, "did you mean 'commitment'?");
+    assert_string_equal(dg(p, 1), "5:25: unexpected identifier 'whn', expected 'if', 'then', 'cite', 'when', 'unless' or '}'");
+    assert_string_equal(p->diags.items[1].hint, "did you mean 'when'?");
+    assert_string_equal(dg(p, 2), "5:37: unexpected identifier 'dny', expected 'ignore', 'clear', 'notify', "
+                                  "'review', 'deny' or 'prohibit'");
+    assert_string_equal(p->diags.items[2].hint, "did you mean 'deny'?");
+    assert_string_equal(dg(p, 3), "6:35: unexpected identifier 'prohibt'");
+    assert_string_equal(p->diags.items[3].hint, "did you mean 'prohibit'?");
+    /* too far from every keyword: no hint */
+    assert_string_equal(dg(p, 4), "6:51: unexpected identifier 'denied'");
+    assert_null(p->diags.items[4].hint);
+    done(p);
+}
+
 static void test_lexical_errors(void **state)
 {
     (void)state;
@@ -1213,6 +1238,7 @@ int main(void)
         cmocka_unit_test(test_message_errors),
         cmocka_unit_test(test_several_syntax_errors),
         cmocka_unit_test(test_error_format_and_kgs),
+        cmocka_unit_test(test_keyword_suggestions),
         cmocka_unit_test(test_lexical_errors),
         cmocka_unit_test(test_duplicate_clauses),
         cmocka_unit_test(test_missing_module_and_recovery_at_eof),
