@@ -643,6 +643,8 @@ static void test_strings_and_escapes(void **state)
     check_expr_error("\"\\u{110000}\"", "2:10: \\u{110000} is not a Unicode character");
     check_expr_error("\"\\u{}\"", "2:10: malformed \\u escape");
     check_expr_error("\"\\u41\"", "2:10: malformed \\u escape");
+    check_expr_error(".5 + 1", "2:9: '.5' is not a number");
+    check_expr_error("x in 0..5", "");
 }
 
 static void test_contextual_keywords(void **state)
