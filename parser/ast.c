@@ -856,6 +856,7 @@ ast_expr *ax_list(ax_ctx *c, const ax_seq *items, diag_loc at)
 
 ast_expr *ax_matches(ax_ctx *c, ast_expr *a, ast_expr *re, diag_loc op_at)
 {
+    (void)c; /* the lexer already made the node */
     if (!re)
         return NULL;
     re->lhs = a;
