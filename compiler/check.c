@@ -2380,6 +2380,7 @@ cm_compiled *cm_compile(const char *const *include_dirs, size_t ninclude, const 
     cm_compiled *out = mtcr_xcalloc(1, sizeof *out);
     if (!out)
         return NULL;
+    out->refs = 1;
     ar_init(&out->arena, 256 * 1024);
     diag_init(&out->diags);
     ck c = {0};
@@ -2405,7 +2406,15 @@ cm_compiled *cm_compile(const char *const *include_dirs, size_t ninclude, const 
     ar_vec_init(&used_lets, sizeof(ast_decl *));
     int oom = 0;
 
-    if (cm_load(&L, paths, npaths) || collect_decls(&c)) {
+    if (cm_load(&L, paths, npaths)) {
+        oom = 1;
+        goto done;
+    }
+    /* Syntax errors stop here: checking a recovered, partial tree would only add
+     * follow-on errors about declarations the author did write. */
+    if (c.D->nerrors)
+        goto done;
+    if (collect_decls(&c)) {
         oom = 1;
         goto done;
     }
@@ -2556,7 +2565,7 @@ done:
 
 void cm_free(cm_compiled *c)
 {
-    if (!c)
+    if (!c || --c->refs > 0)
         return;
     for (size_t i = 0; i < c->rules.nregexes; i++)
         regfree(&c->rules.regexes[i]);

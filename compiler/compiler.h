@@ -75,10 +75,13 @@ typedef struct {
     pg_rules rules;
     cm_test *tests;
     size_t ntests;
+    int refs;           /* holders; cm_free releases one and frees at zero (starts at 1) */
 } cm_compiled;
 
 cm_compiled *cm_compile(const char *const *include_dirs, size_t ninclude, const char *const *paths,
                         size_t npaths);
+/* Release one reference; frees everything when the last holder lets go.  Diagnostics point
+ * into the arena (source names and lines), so whoever keeps diagnostics keeps a reference. */
 void cm_free(cm_compiled *c);
 
 #endif

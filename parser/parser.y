@@ -716,8 +716,12 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, struc
             off += (size_t)w;
         }
     }
-    int chained = la == YYSYMBOL_EQ || la == YYSYMBOL_NE || la == YYSYMBOL_LE || la == YYSYMBOL_GE ||
-                  ax_sym_in(la, "'<'", "'>'", NULL, NULL, NULL);
+    /* a comparison operator where `and` would fit: right after a complete comparison */
+    int after_expr = 0;
+    for (int i = 0; i < n; i++)
+        after_expr |= exp[i] == YYSYMBOL_AND;
+    int chained = after_expr && (la == YYSYMBOL_EQ || la == YYSYMBOL_NE || la == YYSYMBOL_LE ||
+                                 la == YYSYMBOL_GE || ax_sym_in(la, "'<'", "'>'", NULL, NULL, NULL));
     /* the keywords that would fit here, to suggest one for a misspelled word */
     const char *kw[MAXEXP];
     size_t nkw = 0;

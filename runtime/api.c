@@ -21,6 +21,7 @@ struct mtcr_rules {
 
 struct mtcr_diagnostics {
     diag_list list;
+    cm_compiled *owner; /* keeps the sources the diagnostics point into alive */
 };
 
 struct mtcr_stats {
@@ -59,6 +60,8 @@ static mtcr_diagnostics *take_diags(cm_compiled *c)
         return NULL;
     d->list = c->diags; /* move */
     diag_init(&c->diags);
+    d->owner = c;
+    c->refs++;
     return d;
 }
 
@@ -129,6 +132,7 @@ void mtcr_diagnostics_free(mtcr_diagnostics *d)
     if (!d)
         return;
     diag_free(&d->list);
+    cm_free(d->owner);
     mtcr_xfree(d);
 }
 
