@@ -1,8 +1,11 @@
 #!/bin/sh
 # quick.sh — end-to-end throughput of `mtcr-rules check` on 1M synthetic transfers
-# (CSV in, JSON Lines findings out, the built-in standard library, one core).
+# (CSV in, JSON Lines findings out, one core), with two rule sets side by side in the
+# same run: the Guidelines module (mtcr.guidelines with what it imports) and the
+# whole built-in standard library.  Runs alternate so that machine noise hits both;
+# the figure is the median of the runs.
 # Usage: sh bench/quick.sh [path/to/mtcr-rules] [ROWS] [RUNS]
-# Prints each run and the median records/s; the data is generated once under bench/data/.
+# The data is generated once under bench/data/ (bench/gen.c, fixed seed).
 set -eu
 BIN=${1:-build/mtcr-rules}
 ROWS=${2:-1000000}
@@ -13,23 +16,34 @@ mkdir -p bench/data build/bench
 DATA=bench/data/transfers-$ROWS.csv
 [ -s "$DATA" ] || build/bench/gen "$ROWS" > "$DATA"
 echo "input: $DATA ($(wc -c < "$DATA") bytes, $ROWS records)"
-times=""
-i=0
-while [ $i -lt "$RUNS" ]; do
+
+# run NAME ARGS...: one timed run; appends the seconds to build/bench/NAME.times
+run() {
+  name=$1
+  shift
   start=$(date +%s.%N)
   set +e
-  "$BIN" check --format jsonl "$DATA" > build/bench/out.jsonl 2> build/bench/err.txt
+  "$BIN" check --format jsonl "$@" "$DATA" > build/bench/$name.jsonl 2> build/bench/$name.err
   st=$?
   set -e
   end=$(date +%s.%N)
   if [ $st -ne 0 ] && [ $st -ne 1 ] && [ $st -ne 3 ]; then
-    echo "check failed with status $st:"; cat build/bench/err.txt; exit 1
+    echo "check failed with status $st:"; cat build/bench/$name.err; exit 1
   fi
-  t=$(awk "BEGIN {print $end - $start}")
-  echo "run $((i+1)): $t s, $(awk "BEGIN {printf \"%d\", $ROWS / $t}") records/s, $(wc -l < build/bench/out.jsonl) records printed"
-  times="$times $t"
+  awk "BEGIN {print $end - $start}" >> build/bench/$name.times
+}
+
+rm -f build/bench/*.times
+i=0
+while [ $i -lt "$RUNS" ]; do
+  run guidelines -r stdlib/mtcr/guidelines.mtcr -I stdlib
+  run stdlib
   i=$((i+1))
 done
-med=$(for t in $times; do echo "$t"; done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-echo "median: $med s = $(awk "BEGIN {printf \"%d\", $ROWS / $med}") records/s"
-tail -3 build/bench/err.txt
+for name in guidelines stdlib; do
+  med=$(sort -n build/bench/$name.times | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printed=$(wc -l < build/bench/$name.jsonl)
+  echo "$name: runs $(tr '\n' ' ' < build/bench/$name.times)s; median $med s = $(awk "BEGIN {printf \"%d\", $ROWS / $med}") records/s; $printed records printed"
+done
+echo "stdlib summary:"
+cat build/bench/stdlib.err

@@ -73,6 +73,7 @@ static const char usage_lint[] =
     "file:line:col: error: message, with the source line, a caret and a hint.\n"
     "\n"
     "  -I DIR      add a module search path\n"
+    "  --dump      also print the compiled program of each record type (its steps)\n"
     "  -h, --help  this help\n"
     "\n"
     "exit status: 0 no errors; 2 errors.\n";
@@ -317,12 +318,14 @@ static int cmd_test(int argc, char **argv)
 
 static int cmd_lint(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {"dump", no_argument, 0, 'd'},
+                                         {0, 0, 0, 0}};
     strlist inc = {0}, paths = {0};
-    int c;
+    int c, dump = 0;
     while ((c = getopt_long(argc, argv, "I:h", opts, NULL)) != -1) {
         switch (c) {
         case 'I': push(&inc, optarg); break;
+        case 'd': dump = 1; break;
         case 'h': fputs(usage_lint, stdout); return 0;
         default: fputs(usage_lint, stderr); return EXIT_USAGE;
         }
@@ -336,6 +339,16 @@ static int cmd_lint(int argc, char **argv)
     int status = r ? 0 : EXIT_USAGE;
     if (r)
         fprintf(stderr, "%s: no errors\n", prog);
+    for (size_t i = 0; r && dump && i < mtcr_record_count(r); i++) {
+        char *text = mtcr_disassemble(r, i);
+        if (!text) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            status = EXIT_USAGE;
+            break;
+        }
+        fputs(text, stdout);
+        mtcr_free(text);
+    }
     mtcr_rules_free(r);
     free(inc.v);
     free(paths.v);

@@ -86,6 +86,8 @@ typedef struct {
     ck_decl *rdecl;
     ar_vec steps, consts, memos;
     uint32_t ntemps;
+    uint32_t *cse;       /* open-addressing table of step indices + 1 (0: empty), by (op, a, b, c) */
+    size_t cse_cap, cse_len;
     frame *fr;           /* current evidence frame (NULL: none) */
     const char *use_ctx; /* "in let 'x', used at file:line:col" for field errors */
 } lw;
@@ -361,8 +363,44 @@ static ty resolve_type(ck *c, const cm_module *m, const ast_ref *r)
 
 /* ---- emitting ------------------------------------------------------------------------------- */
 
+static size_t cse_hash(pg_op op, uint32_t a, uint32_t b, uint32_t cc)
+{
+    uint64_t h = ((uint64_t)op * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)a * 0xC2B2AE3D27D4EB4Full) ^
+                 ((uint64_t)b * 0x165667B19E3779F9ull) ^ ((uint64_t)cc * 0x27D4EB2F165667C5ull);
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* Append a step, or reuse the register of an identical earlier one: steps are pure
+ * and the program is straight-line SSA, so the same (op, a, b, c) always gives the
+ * same value (common subexpressions of rules and lets are computed once; the
+ * standard library's programs shrink by about a tenth). */
 static uint32_t emit(lw *w, pg_op op, uint32_t a, uint32_t b, uint32_t cc)
 {
+    if (w->cse_len * 2 >= w->cse_cap) { /* grow and rehash (load factor <= 1/2) */
+        size_t ncap = w->cse_cap ? w->cse_cap * 2 : 256;
+        uint32_t *nt = mtcr_xcalloc(ncap, sizeof *nt);
+        if (!nt)
+            return NOREG;
+        const pg_step *st = w->steps.data;
+        for (size_t i = 0; i < w->cse_cap; i++) {
+            if (!w->cse[i])
+                continue;
+            const pg_step *s = &st[w->cse[i] - 1];
+            size_t h = cse_hash((pg_op)s->op, s->a, s->b, s->c) & (ncap - 1);
+            while (nt[h])
+                h = (h + 1) & (ncap - 1);
+            nt[h] = w->cse[i];
+        }
+        mtcr_xfree(w->cse);
+        w->cse = nt;
+        w->cse_cap = ncap;
+    }
+    size_t h = cse_hash(op, a, b, cc) & (w->cse_cap - 1);
+    for (; w->cse[h]; h = (h + 1) & (w->cse_cap - 1)) {
+        const pg_step *s = &((const pg_step *)w->steps.data)[w->cse[h] - 1];
+        if (s->op == op && s->a == a && s->b == b && s->c == cc)
+            return s->dst;
+    }
     pg_step *s = ar_vec_push(&w->steps);
     if (!s)
         return NOREG;
@@ -371,6 +409,8 @@ static uint32_t emit(lw *w, pg_op op, uint32_t a, uint32_t b, uint32_t cc)
     s->a = a;
     s->b = b;
     s->c = cc;
+    w->cse[h] = (uint32_t)w->steps.len; /* index + 1 */
+    w->cse_len++;
     return s->dst;
 }
 
@@ -1923,6 +1963,9 @@ static void lw_init(lw *w, ck *c, int rec_id)
 
 static void lw_free(lw *w)
 {
+    mtcr_xfree(w->cse);
+    w->cse = NULL;
+    w->cse_cap = w->cse_len = 0;
     ar_vec_free(&w->steps);
     ar_vec_free(&w->consts);
     ar_vec_free(&w->memos);

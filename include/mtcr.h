@@ -93,6 +93,9 @@ MTCR_API void mtcr_diagnostics_free(mtcr_diagnostics *d);
 
 MTCR_API size_t mtcr_record_count(const mtcr_rules *r);
 MTCR_API const char *mtcr_record_name(const mtcr_rules *r, size_t i); /* "transfer" */
+/* The compiled program of record type i as readable text (one step per line),
+ * for engineers and tests.  Heap string (mtcr_free); NULL on out of memory. */
+MTCR_API char *mtcr_disassemble(const mtcr_rules *r, size_t i);
 /* index of a record type by name (qualified or not), -1 if none */
 MTCR_API int mtcr_record_find(const mtcr_rules *r, const char *name);
 

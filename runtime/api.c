@@ -13,7 +13,7 @@
 
 /* Rows per batch: large enough that per-step dispatch is amortised, small enough
  * that the registers a step touches stay in cache (16 bytes x 1024 per column). */
-#define BATCH_ROWS 1024
+#define BATCH_ROWS 256
 
 struct mtcr_rules {
     cm_compiled *c;
@@ -142,6 +142,20 @@ static const pg_rules *R(const mtcr_rules *r) { return &r->c->rules; }
 
 size_t mtcr_record_count(const mtcr_rules *r) { return R(r)->nrecords; }
 
+char *mtcr_disassemble(const mtcr_rules *r, size_t i)
+{
+    if (!r || i >= R(r)->nrecords)
+        return NULL;
+    pg_buf b = {0};
+    pg_disassemble(&b, R(r), &R(r)->records[i]);
+    pg_buf_putc(&b, '\0');
+    if (b.oom) {
+        mtcr_xfree(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
 const char *mtcr_record_name(const mtcr_rules *r, size_t i)
 {
     return i < R(r)->nrecords ? R(r)->records[i].name : NULL;
@@ -200,31 +214,48 @@ int mtcr_rule_get(const mtcr_rules *r, size_t i, mtcr_rule_info *out)
 
 /* Parse cell text into field f of row i; on a bad value the row is rejected
  * with `field: <text> <why>` (the first reason of a row wins). */
-static void fill_cell(pg_batch *bt, size_t f, size_t i, const char *s, size_t n, int present)
+/* The cold paths of fill_cell, out of line so the common case stays small. */
+static __attribute__((noinline)) void fill_missing(pg_batch *bt, const pg_field *fd, pg_val *v, size_t i)
+{
+    v->known = 0;
+    v->len = 0;
+    v->s = "";
+    if (fd->required && !bt->rejected[i]) {
+        bt->rejected[i] = 1;
+        bt->reject_why[i] = ar_printf(bt->scratch, "%s: a value is required", fd->name);
+    }
+}
+
+static __attribute__((noinline)) void fill_parsed(pg_batch *bt, const pg_field *fd, pg_val *v, size_t i,
+                                                  const char *s, size_t n)
+{
+    const char *why = NULL;
+    char whybuf[160];
+    if (pg_parse_cell(bt->rules, fd, s, n, v, &why, whybuf) == 0)
+        return;
+    v->known = 0;
+    if (!bt->rejected[i]) {
+        bt->rejected[i] = 1;
+        int shown = n > 80 ? 80 : (int)n;
+        bt->reject_why[i] = ar_printf(bt->scratch, "%s: %.*s%s %s", fd->name, shown, s, n > 80 ? "..." : "",
+                                      why ? why : "is not valid");
+    }
+}
+
+/* Read one cell into field f of row i; a bad or missing required cell rejects the row
+ * (the first reason is kept).  Inline: it runs once per cell. */
+static inline void fill_cell(pg_batch *bt, size_t f, size_t i, const char *s, size_t n, int present)
 {
     const pg_field *fd = &bt->rec->fields[f];
     pg_val *v = &bt->regs[f][i];
-    if (!present) {
-        v->known = 0;
-        v->len = 0;
-        v->s = "";
-        if (fd->required && !bt->rejected[i]) {
-            bt->rejected[i] = 1;
-            bt->reject_why[i] = ar_printf(bt->scratch, "%s: a value is required", fd->name);
-        }
-        return;
-    }
-    const char *why = NULL;
-    char whybuf[160];
-    if (pg_parse_cell(bt->rules, fd, s, n, v, &why, whybuf) != 0) {
-        v->known = 0;
-        if (!bt->rejected[i]) {
-            bt->rejected[i] = 1;
-            int shown = n > 80 ? 80 : (int)n;
-            bt->reject_why[i] = ar_printf(bt->scratch, "%s: %.*s%s %s", fd->name, shown, s, n > 80 ? "..." : "",
-                                          why ? why : "is not valid");
-        }
-    }
+    if (!present)
+        fill_missing(bt, fd, v, i);
+    else if (fd->type == PT_STR) { /* strings are taken as they are (pg_parse_cell agrees) */
+        v->s = s;
+        v->len = (uint32_t)n;
+        v->known = 1;
+    } else
+        fill_parsed(bt, fd, v, i, s, n);
 }
 
 /* ---- embedding batches ---------------------------------------------------------------------------- */
@@ -705,11 +736,13 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
                 bt->rejected[i] = 1;
                 bt->reject_why[i] = b.error[i];
             }
-        for (size_t f = 0; f < rec->nfields; f++)
-            for (long i = 0; i < n; i++) {
-                const rd_cell *cell = &b.cells[(size_t)i * b.ncols + f];
-                fill_cell(bt, f, (size_t)i, cell->p, cell->len, cell->present);
-            }
+        /* row by row: the reader's cells are row-major, and reading them in order
+         * is what keeps this loop out of the cache-miss profile */
+        for (long i = 0; i < n; i++) {
+            const rd_cell *row = &b.cells[(size_t)i * b.ncols];
+            for (size_t f = 0; f < rec->nfields; f++)
+                fill_cell(bt, f, (size_t)i, row[f].p, row[f].len, row[f].present);
+        }
         if (pg_interpret(bt)) {
             *error = heap_printf("out of memory");
             rc = -1;

@@ -215,28 +215,20 @@ int pg_interpret(pg_batch *bt)
                 d[i].i = !a[i].i;
             }
             break;
-        case PG_AND:
+        case PG_AND: /* branch-free: false wins over unknown */
             EACH {
-                int af = a[i].known && !a[i].i, bf = b[i].known && !b[i].i;
-                if (af || bf) {
-                    d[i].known = 1;
-                    d[i].i = 0;
-                } else {
-                    d[i].known = BOTH_KNOWN;
-                    d[i].i = 1;
-                }
+                unsigned ak = a[i].known, bk = b[i].known;
+                unsigned f = (ak & (a[i].i == 0)) | (bk & (b[i].i == 0));
+                d[i].known = (uint8_t)(f | (ak & bk));
+                d[i].i = !f;
             }
             break;
-        case PG_OR:
+        case PG_OR: /* branch-free: true wins over unknown */
             EACH {
-                int at = a[i].known && a[i].i, bt_ = b[i].known && b[i].i;
-                if (at || bt_) {
-                    d[i].known = 1;
-                    d[i].i = 1;
-                } else {
-                    d[i].known = BOTH_KNOWN;
-                    d[i].i = 0;
-                }
+                unsigned ak = a[i].known, bk = b[i].known;
+                unsigned t = (ak & (a[i].i != 0)) | (bk & (b[i].i != 0));
+                d[i].known = (uint8_t)(t | (ak & bk));
+                d[i].i = t;
             }
             break;
         case PG_IS_TRUE:
@@ -453,26 +445,26 @@ int pg_interpret(pg_batch *bt)
         case PG_RULE: {
             size_t k = st->dst; /* position of the rule in rec->rules */
             const pg_rule *rule = &rules->rules[rec->rules[k]];
-            uint8_t *out = bt->outcome + k * bt->cap;
+            uint8_t *restrict out = bt->outcome + k * bt->cap;
             if (!bt->enabled[rule->commitment]) {
                 memset(out, PG_NONE, n);
                 break;
             }
-            const int8_t sev = (int8_t)rule->severity;
-            const int8_t usev = (int8_t)rule->unknown_severity;
-            const int uignore = rule->unknown_severity == PG_SEV_IGNORE;
+            const uint8_t sev = (uint8_t)rule->severity;
+            const uint8_t usev = rule->unknown_severity == PG_SEV_IGNORE ? 0 : (uint8_t)rule->unknown_severity;
+            const unsigned ucount = rule->unknown_severity != PG_SEV_IGNORE;
+            const uint8_t *restrict rej = bt->rejected;
+            int8_t *restrict verdict = bt->verdict;
+            /* branch-free: most rows do not fire, and which ones do is data */
             EACH {
-                uint8_t o = PG_NONE;
-                if (!bt->rejected[i] && a[i].i && !(c && c[i].i)) {
-                    if (b[i].known)
-                        o = b[i].i ? PG_FIRED : PG_NONE;
-                    else
-                        o = uignore ? PG_NONE : PG_UNKNOWN;
-                }
-                out[i] = o;
-                int8_t s = o == PG_FIRED ? sev : o == PG_UNKNOWN ? usev : 0;
-                if (s > bt->verdict[i])
-                    bt->verdict[i] = s;
+                unsigned gate = (a[i].i != 0) & !rej[i] & !(c && c[i].i);
+                unsigned bk = b[i].known;
+                unsigned fired = gate & bk & (b[i].i != 0);
+                unsigned unk = gate & !bk & ucount;
+                out[i] = (uint8_t)(fired | (unk << 1)); /* PG_FIRED 1, PG_UNKNOWN 2 */
+                uint8_t s = (uint8_t)((fired * sev) | (unk * usev));
+                uint8_t v = (uint8_t)verdict[i];
+                verdict[i] = (int8_t)(s > v ? s : v);
             }
             break;
         }
@@ -489,29 +481,35 @@ int pg_interpret(pg_batch *bt)
 
 /* ---- formatting -------------------------------------------------------------------------- */
 
-void pg_buf_put(pg_buf *b, const char *s, size_t n)
+int pg_buf_reserve(pg_buf *b, size_t n)
 {
     if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 256;
-        while (nc < b->len + n + 1)
-            nc *= 2;
-        char *np = mtcr_xrealloc(b->p, nc);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
+        return -1;
+    if (b->len + n + 1 <= b->cap)
+        return 0;
+    size_t nc = b->cap ? b->cap * 2 : 256;
+    while (nc < b->len + n + 1)
+        nc *= 2;
+    char *np = mtcr_xrealloc(b->p, nc);
+    if (!np) {
+        b->oom = 1;
+        return -1;
     }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
+    b->p = np;
+    b->cap = nc;
+    return 0;
 }
 
-void pg_buf_puts(pg_buf *b, const char *s) { pg_buf_put(b, s, strlen(s)); }
-void pg_buf_putc(pg_buf *b, char c) { pg_buf_put(b, &c, 1); }
+void pg_buf_u64(pg_buf *b, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    pg_buf_put(b, tmp + i, sizeof tmp - i);
+}
 
 void pg_buf_fmt_val(pg_buf *b, const pg_rules *rules, const pg_fmt *f, const pg_val *v)
 {
@@ -617,20 +615,27 @@ void pg_disassemble(pg_buf *b, const pg_rules *rules, const pg_record *rec)
         snprintf(line, sizeof line, "  r%zu = field %s\n", i, rec->fields[i].name);
         pg_buf_puts(b, line);
     }
+    if (rec->nconsts) {
+        snprintf(line, sizeof line, "  r%zu..r%zu = constants\n", rec->nfields, rec->nfields + rec->nconsts - 1);
+        pg_buf_puts(b, line);
+    }
     for (size_t i = 0; i < rec->nsteps; i++) {
         const pg_step *s = &rec->steps[i];
         if (s->op == PG_RULE)
-            snprintf(line, sizeof line, "  RULE %s gate r%u when r%u unless %s%d\n",
-                     rules->rules[rec->rules[s->dst]].name, s->a, s->b, s->c == UINT32_MAX ? "-" : "r",
-                     s->c == UINT32_MAX ? 0 : (int)s->c);
+            snprintf(line, sizeof line, s->c == UINT32_MAX ? "  RULE %s gate r%u when r%u\n" : "  RULE %s gate r%u when r%u unless r%u\n",
+                     rules->rules[rec->rules[s->dst]].name, s->a, s->b, s->c);
         else if (s->op == PG_IN_SET || s->op == PG_IN_SET_AT)
-            snprintf(line, sizeof line, "  r%u = %s r%u, set %s%s%d\n", s->dst, pg_op_names[s->op], s->a,
-                     rules->sets[s->b].name, s->op == PG_IN_SET_AT ? ", at r" : "",
-                     s->op == PG_IN_SET_AT ? (int)s->c : 0);
-        else
-            snprintf(line, sizeof line, "  r%u = %s r%u%s%d%s%d\n", s->dst, pg_op_names[s->op], s->a,
-                     s->b == UINT32_MAX ? "" : ", r", s->b == UINT32_MAX ? 0 : (int)s->b,
-                     s->c == UINT32_MAX ? "" : ", r", s->c == UINT32_MAX ? 0 : (int)s->c);
+            snprintf(line, sizeof line, s->op == PG_IN_SET_AT ? "  r%u = %s r%u, set %s, at r%u\n" : "  r%u = %s r%u, set %s\n",
+                     s->dst, pg_op_names[s->op], s->a, rules->sets[s->b].name, s->c);
+        else {
+            int w = snprintf(line, sizeof line, "  r%u = %s r%u", s->dst, pg_op_names[s->op], s->a);
+            if (s->b != UINT32_MAX && w > 0 && (size_t)w < sizeof line)
+                w += snprintf(line + w, sizeof line - (size_t)w, ", r%u", s->b);
+            if (s->c != UINT32_MAX && w > 0 && (size_t)w < sizeof line)
+                w += snprintf(line + w, sizeof line - (size_t)w, ", r%u", s->c);
+            if (w > 0 && (size_t)w < sizeof line - 1)
+                snprintf(line + w, sizeof line - (size_t)w, "\n");
+        }
         pg_buf_puts(b, line);
     }
 }

@@ -22,6 +22,7 @@
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "value.h"
 
@@ -255,9 +256,29 @@ typedef struct {
     size_t len, cap;
     int oom;
 } pg_buf;
-void pg_buf_put(pg_buf *b, const char *s, size_t n);
-void pg_buf_puts(pg_buf *b, const char *s);
-void pg_buf_putc(pg_buf *b, char c);
+/* Grow b so that n more bytes (and a NUL) fit; sets b->oom and returns -1 on failure. */
+int pg_buf_reserve(pg_buf *b, size_t n);
+/* Appends keep b->p NUL-terminated.  Inline: the writers call these per value, and
+ * the fast path (room left) is a copy and an add. */
+static inline void pg_buf_put(pg_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap && pg_buf_reserve(b, n) != 0)
+        return;
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+static inline void pg_buf_putc(pg_buf *b, char c)
+{
+    if (b->len + 2 > b->cap && pg_buf_reserve(b, 1) != 0)
+        return;
+    b->p[b->len++] = c;
+    b->p[b->len] = 0;
+}
+static inline void pg_buf_puts(pg_buf *b, const char *s) { pg_buf_put(b, s, strlen(s)); }
+/* Append the decimal digits of v. */
+void pg_buf_u64(pg_buf *b, uint64_t v);
 void pg_buf_fmt_val(pg_buf *b, const pg_rules *rules, const pg_fmt *f, const pg_val *v);
 /* Render a rule's message for one row into b (the then or the unknown message). */
 void pg_render_message(pg_buf *b, const pg_batch *bt, const pg_rule *r, size_t row, int unknown);

@@ -8,22 +8,27 @@
 static const char *const sev_names[] = {"clear", "notify", "review", "deny", "prohibit"};
 static const char *const sev_colors[] = {"\033[32m", "\033[36m", "\033[33m", "\033[31m", "\033[1;31m"};
 
+/* Bytes that JSON strings must escape: controls, '"' and '\\'. */
+static const uint8_t json_special[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 void wr_json_escape(pg_buf *b, const char *s, size_t n)
 {
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!json_special[c])
             continue;
         pg_buf_put(b, s + start, i - start);
         start = i + 1;
         char esc[8];
         switch (c) {
-        case '"': pg_buf_puts(b, "\\\""); break;
-        case '\\': pg_buf_puts(b, "\\\\"); break;
-        case '\n': pg_buf_puts(b, "\\n"); break;
-        case '\r': pg_buf_puts(b, "\\r"); break;
-        case '\t': pg_buf_puts(b, "\\t"); break;
+        case '"': pg_buf_put(b, "\\\"", 2); break;
+        case '\\': pg_buf_put(b, "\\\\", 2); break;
+        case '\n': pg_buf_put(b, "\\n", 2); break;
+        case '\r': pg_buf_put(b, "\\r", 2); break;
+        case '\t': pg_buf_put(b, "\\t", 2); break;
         default:
             snprintf(esc, sizeof esc, "\\u%04x", c);
             pg_buf_puts(b, esc);
@@ -77,8 +82,12 @@ int wr_finish(wr_ctx *w)
 {
     int rc = wr_flush(w);
     mtcr_xfree(w->out.p);
-    w->out.p = NULL;
-    w->out.cap = 0;
+    mtcr_xfree(w->msg.p);
+    mtcr_xfree(w->fixed.p);
+    mtcr_xfree(w->fixed_at);
+    w->out = w->msg = w->fixed = (pg_buf){0};
+    w->fixed_at = NULL;
+    w->fixed_for = NULL;
     return rc;
 }
 
@@ -97,11 +106,57 @@ static int outcome_sev(const pg_rule *r, int o)
     return o == PG_FIRED ? r->severity : r->unknown_severity;
 }
 
-static void put_u64(pg_buf *b, uint64_t v)
+static void put_u64(pg_buf *b, uint64_t v) { pg_buf_u64(b, v); }
+
+/* The JSON of a finding around its message depends only on the rule and the
+ * outcome, so it is escaped once per rule set, not once per finding (the
+ * writer is on the hot path when many records have findings). */
+static int json_fixed(wr_ctx *w, const pg_rules *rules)
 {
-    char tmp[24];
-    snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    pg_buf_puts(b, tmp);
+    if (w->fixed_for == rules)
+        return 0;
+    mtcr_xfree(w->fixed_at);
+    w->fixed.len = 0;
+    w->fixed_at = mtcr_xmalloc((rules->nrules * 4 + 1) * sizeof(size_t));
+    if (!w->fixed_at)
+        return -1;
+    pg_buf *f = &w->fixed;
+    for (size_t k = 0; k < rules->nrules; k++) {
+        const pg_rule *r = &rules->rules[k];
+        const pg_commitment *c = &rules->commitments[r->commitment];
+        for (int unknown = 0; unknown < 2; unknown++) {
+            int sev = unknown ? r->unknown_severity : r->severity;
+            w->fixed_at[k * 4 + unknown * 2] = f->len;
+            pg_buf_puts(f, "{\"rule\":");
+            json_str(f, r->name, strlen(r->name));
+            pg_buf_puts(f, ",\"commitment\":");
+            json_str(f, c->name, strlen(c->name));
+            pg_buf_puts(f, ",\"module\":");
+            json_str(f, c->module ? c->module : "", c->module ? strlen(c->module) : 0);
+            pg_buf_puts(f, ",\"severity\":\"");
+            pg_buf_puts(f, (unsigned)sev < 5 ? sev_names[sev] : "clear");
+            pg_buf_puts(f, "\",\"message\":");
+            w->fixed_at[k * 4 + unknown * 2 + 1] = f->len;
+            pg_buf_puts(f, ",\"cite\":");
+            json_str(f, r->cite, strlen(r->cite));
+            pg_buf_puts(f, unknown ? ",\"unknown\":true" : ",\"unknown\":false");
+        }
+    }
+    w->fixed_at[rules->nrules * 4] = f->len;
+    if (f->oom) {
+        mtcr_xfree(w->fixed_at);
+        w->fixed_at = NULL;
+        return -1;
+    }
+    w->fixed_for = rules;
+    return 0;
+}
+
+/* fixed text number `part` (0 pre, 1 post) of rule k's outcome */
+static void put_fixed(wr_ctx *w, size_t k, int unknown, int part)
+{
+    size_t i = k * 4 + (size_t)unknown * 2 + (size_t)part;
+    pg_buf_put(&w->out, w->fixed.p + w->fixed_at[i], w->fixed_at[i + 1] - w->fixed_at[i]);
 }
 
 static void json_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line, const char *id,
@@ -132,32 +187,27 @@ static void json_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
     pg_buf_puts(b, ",\"verdict\":\"");
     pg_buf_puts(b, sev_names[bt->verdict[row]]);
     pg_buf_puts(b, "\",\"findings\":[");
+    if (json_fixed(w, rules) != 0) {
+        b->oom = 1;
+        return;
+    }
     int first = 1;
-    pg_buf msg = {0};
+    pg_buf *msg = &w->msg;
     for (size_t k = 0; k < rec->nrules; k++) {
         int o = bt->outcome[k * bt->cap + row];
         if (o == PG_NONE)
             continue;
-        const pg_rule *r = &rules->rules[rec->rules[k]];
-        const pg_commitment *c = &rules->commitments[r->commitment];
+        size_t ri = (size_t)rec->rules[k];
+        const pg_rule *r = &rules->rules[ri];
+        int unknown = o == PG_UNKNOWN;
         if (!first)
             pg_buf_putc(b, ',');
         first = 0;
-        pg_buf_puts(b, "{\"rule\":");
-        json_str(b, r->name, strlen(r->name));
-        pg_buf_puts(b, ",\"commitment\":");
-        json_str(b, c->name, strlen(c->name));
-        pg_buf_puts(b, ",\"module\":");
-        json_str(b, c->module ? c->module : "", c->module ? strlen(c->module) : 0);
-        pg_buf_puts(b, ",\"severity\":\"");
-        pg_buf_puts(b, sev_names[outcome_sev(r, o)]);
-        pg_buf_puts(b, "\",\"message\":");
-        msg.len = 0;
-        pg_render_message(&msg, bt, r, row, o == PG_UNKNOWN);
-        json_str(b, msg.p ? msg.p : "", msg.len);
-        pg_buf_puts(b, ",\"cite\":");
-        json_str(b, r->cite, strlen(r->cite));
-        pg_buf_puts(b, o == PG_UNKNOWN ? ",\"unknown\":true" : ",\"unknown\":false");
+        put_fixed(w, ri, unknown, 0);
+        msg->len = 0;
+        pg_render_message(msg, bt, r, row, unknown);
+        json_str(b, msg->p ? msg->p : "", msg->len);
+        put_fixed(w, ri, unknown, 1);
         if (w->explain) {
             pg_buf_puts(b, ",\"evidence\":{");
             for (size_t e = 0; e < r->nevidence; e++) {
@@ -166,15 +216,14 @@ static void json_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
                     pg_buf_putc(b, ',');
                 json_str(b, ev->label, strlen(ev->label));
                 pg_buf_putc(b, ':');
-                msg.len = 0;
-                pg_buf_fmt_val(&msg, rules, &ev->fmt, &bt->regs[ev->reg][row]);
-                json_str(b, msg.p ? msg.p : "", msg.len);
+                msg->len = 0;
+                pg_buf_fmt_val(msg, rules, &ev->fmt, &bt->regs[ev->reg][row]);
+                json_str(b, msg->p ? msg->p : "", msg->len);
             }
             pg_buf_putc(b, '}');
         }
         pg_buf_putc(b, '}');
     }
-    mtcr_xfree(msg.p);
     pg_buf_puts(b, "]}\n");
 }
 
@@ -209,7 +258,7 @@ static void csv_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line,
     const pg_rules *rules = bt->rules;
     const pg_record *rec = bt->rec;
     int any = 0;
-    pg_buf msg = {0};
+    pg_buf *msg = &w->msg;
     for (size_t k = 0; k < rec->nrules; k++) {
         int o = bt->outcome[k * bt->cap + row];
         if (o == PG_NONE)
@@ -223,12 +272,11 @@ static void csv_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line,
         pg_buf_putc(b, ',');
         pg_buf_puts(b, sev_names[outcome_sev(r, o)]);
         pg_buf_putc(b, ',');
-        msg.len = 0;
-        pg_render_message(&msg, bt, r, row, o == PG_UNKNOWN);
-        csv_cell(b, msg.p ? msg.p : "", msg.len);
+        msg->len = 0;
+        pg_render_message(msg, bt, r, row, o == PG_UNKNOWN);
+        csv_cell(b, msg->p ? msg->p : "", msg->len);
         pg_buf_putc(b, '\n');
     }
-    mtcr_xfree(msg.p);
     if (!any) {
         PREFIX();
         pg_buf_puts(b, "clear,,,\n");
@@ -266,7 +314,7 @@ static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
     pg_buf_putc(b, '\n');
     const pg_rules *rules = bt->rules;
     const pg_record *rec = bt->rec;
-    pg_buf msg = {0};
+    pg_buf *msg = &w->msg;
     for (size_t k = 0; k < rec->nrules; k++) {
         int o = bt->outcome[k * bt->cap + row];
         if (o == PG_NONE)
@@ -282,9 +330,9 @@ static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
         pg_buf_puts(b, reset);
         pg_buf_puts(b, r->name);
         pg_buf_puts(b, ": ");
-        msg.len = 0;
-        pg_render_message(&msg, bt, r, row, o == PG_UNKNOWN);
-        pg_buf_put(b, msg.p ? msg.p : "", msg.len);
+        msg->len = 0;
+        pg_render_message(msg, bt, r, row, o == PG_UNKNOWN);
+        pg_buf_put(b, msg->p ? msg->p : "", msg->len);
         if (r->cite[0]) {
             pg_buf_puts(b, w->color ? "  \033[2m[" : "  [");
             pg_buf_puts(b, r->cite);
@@ -305,7 +353,6 @@ static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
             pg_buf_putc(b, '\n');
         }
     }
-    mtcr_xfree(msg.p);
 }
 
 void wr_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line, const char *id, size_t idlen,

@@ -22,6 +22,11 @@ typedef struct {
     pg_buf out;
     int failed;
     int header_done;      /* csv */
+    /* scratch and caches, owned (wr_finish frees them) */
+    pg_buf msg;           /* one message or value being rendered */
+    pg_buf fixed;         /* jsonl: per rule and outcome, the escaped text before and after the message */
+    size_t *fixed_at;     /* per rule: 4 offsets into fixed (fired pre, fired post, unknown pre, unknown post), +1 end */
+    const pg_rules *fixed_for;
 } wr_ctx;
 
 /* One record: a rejected one (reject != NULL) or an evaluated row of bt.
