@@ -24,6 +24,7 @@ CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -fvisibility=hidden -fPIC \
               -Iinclude -I. -I$(BUILD)/gen -D_GNU_SOURCE
 LDLIBS  := -lz -lm -lpthread
+VERSION := $(shell sed -n 's/^#define MTCR_VERSION "\(.*\)"/\1/p' include/mtcr.h)
 LDFLAGS += $(SANFLAGS)
 
 # Debian packages the build and the tests use.
@@ -140,6 +141,9 @@ install: $(BIN) $(LIB)
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libmtcr.a
 	install -m 644 include/mtcr.h $(DESTDIR)$(PREFIX)/include/mtcr.h
 	cp -r stdlib $(DESTDIR)$(PREFIX)/share/mtcr-rules/
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	printf 'prefix=%s\nName: mtcr\nDescription: missile nonproliferation rule sets (mtcr-rules)\nVersion: %s\nCflags: -I$${prefix}/include\nLibs: -L$${prefix}/lib -lmtcr\nLibs.private: $(LDLIBS)\n' \
+	    '$(PREFIX)' '$(VERSION)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mtcr.pc
 
 clean:
 	rm -rf build build-san

@@ -53,6 +53,7 @@ struct ck {
     ar_vec set_decls;   /* ck_decl* per set id */
     ar_vec record_decls;/* ck_decl* per record id */
     int *set_state;     /* per decl index: set id + 1 once built */
+    ar_vec cycle_lets;  /* ast_decl* of lets already reported in a cycle (report each cycle once) */
 };
 
 /* ---- the per-record lowering context ----------------------------------------------- */
@@ -936,7 +937,27 @@ static rv lower_let(lw *w, ck_decl *k, diag_loc use)
         if (ms[i].d != k->d)
             continue;
         if (ms[i].state == 1) {
-            diag *d = err(c, use, "'%s' depends on itself (a cycle of lets)", k->d->name);
+            /* the lets in progress from this one on form the cycle: name it once */
+            ast_decl **seen = c->cycle_lets.data;
+            for (size_t j = 0; j < c->cycle_lets.len; j++)
+                if (seen[j] == k->d)
+                    return RV_ERR;
+            char chain[512];
+            size_t off = 0;
+            chain[0] = 0;
+            for (size_t j = i; j < w->memos.len; j++) {
+                memo *mj = &((memo *)w->memos.data)[j];
+                if (mj->state != 1)
+                    continue;
+                ast_decl **slot = ar_vec_push(&c->cycle_lets);
+                if (slot)
+                    *slot = mj->d;
+                if (off < sizeof chain)
+                    off += (size_t)snprintf(chain + off, sizeof chain - off, "%s -> ", mj->d->name);
+            }
+            if (off < sizeof chain)
+                snprintf(chain + off, sizeof chain - off, "%s", k->d->name);
+            diag *d = err(c, use, "let '%s' depends on itself: %s", k->d->name, chain);
             if (d)
                 diag_hint(d, "a let may use other lets, but not in a cycle");
             return RV_ERR;
@@ -2444,6 +2465,7 @@ cm_compiled *cm_compile(const char *const *include_dirs, size_t ninclude, const 
     ar_vec_init(&c.rules, sizeof(pg_rule));
     ar_vec_init(&c.regexes, sizeof(regex_t));
     ar_vec_init(&c.record_decls, sizeof(ck_decl *));
+    ar_vec_init(&c.cycle_lets, sizeof(ast_decl *));
     ar_vec tests, used_lets;
     ar_vec_init(&tests, sizeof(cm_test));
     ar_vec_init(&used_lets, sizeof(ast_decl *));
@@ -2597,6 +2619,7 @@ done:
         ar_vec_free(&tests);
         ar_vec_free(&used_lets);
         ar_vec_free(&c.record_decls);
+        ar_vec_free(&c.cycle_lets);
         mtcr_xfree(L.mods);
         mtcr_xfree(L.all);
     }

@@ -655,7 +655,8 @@ static void count_row(mtcr_stats *st, const pg_batch *bt, size_t i)
     int v = bt->verdict[i];
     st->verdicts[v]++;
     const pg_record *rec = bt->rec;
-    for (size_t k = 0; k < rec->nrules; k++) {
+    /* verdict clear <=> no finding (no rule has severity clear; see wr_wants) */
+    for (size_t k = 0; v > 0 && k < rec->nrules; k++) {
         int o = bt->outcome[k * bt->cap + i];
         if (o == PG_NONE)
             continue;

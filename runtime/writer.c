@@ -2,6 +2,7 @@
 #include "writer.h"
 #include "arena.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,10 +14,33 @@ static const uint8_t json_special[256] = {
     [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
 };
 
+/* Does any of the 8 bytes of v need escaping?  Word-at-a-time (SWAR) test for a
+ * byte < 0x20, '"' or '\\'; it may say yes for a clean word after a real hit
+ * (borrows), never no for a dirty one.  Messages are mostly clean text, and this
+ * skips them 8 bytes per step. */
+static inline int json_dirty8(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+    uint64_t t = ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+    return (t & high) != 0;
+}
+
 void wr_json_escape(pg_buf *b, const char *s, size_t n)
 {
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
+        if ((i & 7) == 0) {
+            while (i + 8 <= n) {
+                uint64_t v;
+                memcpy(&v, s + i, 8);
+                if (json_dirty8(v))
+                    break;
+                i += 8;
+            }
+            if (i >= n)
+                break;
+        }
         unsigned char c = (unsigned char)s[i];
         if (!json_special[c])
             continue;
