@@ -230,6 +230,7 @@ static int cmd_check(int argc, char **argv)
     int status = 0;
     for (size_t i = 0; i < inputs.n && status == 0; i++) {
         char *err = NULL;
+        co.no_header = i > 0; /* one csv header for the whole output */
         if (mtcr_check_file(r, &co, inputs.v[i], write_stdout, NULL, st, &err) != 0) {
             fflush(stdout);
             fprintf(stderr, "%s: %s\n", prog, err ? err : "error");

@@ -146,12 +146,9 @@ static pg_type pt_of(ty t)
 
 static pg_fmt fmt_of(ty t)
 {
-    pg_fmt f = {pt_of(t), NULL, 1.0, t.k == TY_ENUM ? t.en : 0};
-    if (t.k == TY_QTY) {
-        const val_unit *u = t.unit ? t.unit : val_unit_base(t.dim);
-        f.unit = u->name;
-        f.unit_factor = u->factor;
-    }
+    pg_fmt f = {pt_of(t), NULL, t.k == TY_ENUM ? t.en : 0};
+    if (t.k == TY_QTY)
+        f.unit = t.unit ? t.unit : val_unit_base(t.dim);
     return f;
 }
 
@@ -472,7 +469,7 @@ static int literal(ck *c, const ast_expr *e, pg_val *v, ty *t)
             err(c, e->loc, "unknown unit '%s'", e->unit);
             return -1;
         }
-        v->d = e->dval * u->factor;
+        v->d = val_to_storage(e->dval, u);
         *t = (ty){TY_QTY, u->dim, -1, u};
         return 1;
     }
@@ -984,9 +981,12 @@ static rv lower_let(lw *w, ck_decl *k, diag_loc use)
     frame *outer = w->fr;
     const char *outer_ctx = w->use_ctx;
     w->fr = &fr;
+    /* field errors inside the let name the let and where it is used */
     if (!outer_ctx)
         w->use_ctx = ar_printf(c->A, "in let '%s', used at %s:%d:%d", k->d->name,
                                use.src ? use.src->name : "?", use.line, use.col);
+    else
+        w->use_ctx = ar_printf(c->A, "in let '%s', used %s", k->d->name, outer_ctx);
     ty at = T_ERR;
     if (k->d->type.name)
         at = resolve_type(c, k->m, &k->d->type);
@@ -1553,7 +1553,7 @@ static size_t flatten_dots(const ast_expr *e, const char **ids, diag_loc *locs, 
     while (n > 0) {
         n--;
         ids[k] = chain[n]->str;
-        locs[k++] = chain[n]->loc;
+        locs[k++] = chain[n]->op_loc.line ? chain[n]->op_loc : chain[n]->loc; /* the name after the dot */
     }
     return k;
 }
@@ -1589,7 +1589,7 @@ static rv lower_dot(lw *w, const cm_module *m, const ast_expr *e, ty expect)
     diag_loc locs[64];
     size_t n = flatten_dots(e, ids, locs, 64);
     if (n == 0) /* (expr).name */
-        return postfix(w, lower(w, m, e->lhs, T_ERR), e->str, e->loc);
+        return postfix(w, lower(w, m, e->lhs, T_ERR), e->str, e->op_loc.line ? e->op_loc : e->loc);
     /* the longest prefix naming a visible module qualifies the next name */
     for (size_t j = n - 1; j >= 1; j--) {
         pg_buf b = {0};
@@ -2122,11 +2122,9 @@ static int lower_commitment_rules(lw *w, ck_decl *cd, int commitment_id, ar_vec 
                 ev->label = pf->name;
                 ev->reg = (uint32_t)f;
                 ev->is_field = 1;
-                ev->fmt = (pg_fmt){pf->type, NULL, 1.0, pf->enum_id};
-                if (pf->dim) {
-                    ev->fmt.unit = pf->unit->name;
-                    ev->fmt.unit_factor = pf->unit->factor;
-                }
+                ev->fmt = (pg_fmt){pf->type, NULL, pf->enum_id};
+                if (pf->dim)
+                    ev->fmt.unit = pf->unit;
             }
             ck_decl **lets = fr.lets.data;
             for (size_t i = 0; i < fr.lets.len; i++) {
@@ -2149,7 +2147,7 @@ static int lower_commitment_rules(lw *w, ck_decl *cd, int commitment_id, ar_vec 
                 pg_evidence *ev = &pr->evidence[ne++];
                 ev->label = cmps[i].label;
                 ev->reg = cmps[i].reg;
-                ev->fmt = (pg_fmt){PT_BOOL, NULL, 1.0, 0};
+                ev->fmt = (pg_fmt){PT_BOOL, NULL, 0};
             }
             pr->nevidence = ne;
             pg_step *s = ar_vec_push(&w->steps);
@@ -2181,8 +2179,8 @@ static const char *value_text(ck *c, pg_val v, ty t)
     case TY_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v.i); break;
     case TY_NUM: val_format_double(v.d, tmp); break;
     case TY_QTY: {
-        /* written in the SI base unit, whose factor is 1: reads back exactly */
-        val_format_double(v.d, tmp);
+        /* written in the default unit; reads back exactly */
+        val_format_in_unit(v.d, val_unit_base(t.dim), tmp);
         return ar_printf(c->A, "%s %s", tmp, val_unit_base(t.dim)->name);
     }
     case TY_STR: return ar_strndup(c->A, v.s, v.len);

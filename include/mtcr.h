@@ -167,7 +167,8 @@ typedef struct mtcr_check_options {
     int all;                 /* print clear records too */
     int explain;             /* attach evidence */
     int color;               /* text format: ANSI colours */
-    int with_file;           /* jsonl: add "file" (several inputs) */
+    int with_file;           /* jsonl: add "file"; csv: a file column (several inputs) */
+    int no_header;           /* csv: omit the header line (later inputs of one output) */
     mtcr_engine engine;
     int threads;             /* 0: number of cores */
 } mtcr_check_options;

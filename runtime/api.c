@@ -603,7 +603,9 @@ static int choose_record(const mtcr_rules *r, const char *want, rd_reader *rd, c
             mtcr_xfree(b.p);
             return -1;
         }
-        char *miss = missing_required(&P->records[k], rd);
+        /* JSON Lines name their keys per record: a record without a required key
+         * is rejected on its own, so only a CSV header is held to the schema */
+        char *miss = rd_get_format(rd) == RD_JSONL ? NULL : missing_required(&P->records[k], rd);
         if (miss) {
             *error = heap_printf("%s: missing required column%s for record '%s': %s", rd_name(rd),
                                  strchr(miss, ',') ? "s" : "", P->records[k].name, miss);
@@ -634,12 +636,17 @@ static int choose_record(const mtcr_rules *r, const char *want, rd_reader *rd, c
         mtcr_xfree(why.p);
         return found;
     }
-    if (count == 0)
-        *error = heap_printf("%s: no record type has all its required columns in the header%s", rd_name(rd),
+    int jsonl = rd_get_format(rd) == RD_JSONL;
+    if (count == 0 && jsonl && rd_ncolumns(rd) == 0)
+        *error = heap_printf("%s: no line is a valid JSON object, so the record type cannot be told; "
+                             "name it with --record", rd_name(rd));
+    else if (count == 0)
+        *error = heap_printf("%s: no record type has all its required %s%s", rd_name(rd),
+                             jsonl ? "keys in the first valid object" : "columns in the header",
                              why.p ? why.p : " (the rules declare no record type)");
     else
-        *error = heap_printf("%s: several record types match the header: %s; choose one with --record",
-                             rd_name(rd), names.p);
+        *error = heap_printf("%s: several record types match the %s: %s; choose one with --record",
+                             rd_name(rd), jsonl ? "first valid object" : "header", names.p);
     mtcr_xfree(names.p);
     mtcr_xfree(why.p);
     return -1;
@@ -685,7 +692,7 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
         *error = e ? e : heap_printf("cannot open '%s'", path);
         return -1;
     }
-    if (rd_ncolumns(rd) == 0) { /* empty input: 0 records */
+    if (!rd_has_records(rd)) { /* empty input: 0 records */
         rd_close(rd);
         return 0;
     }
@@ -726,6 +733,8 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
     w.file = strcmp(path, "-") == 0 ? "<stdin>" : path;
     w.write = write;
     w.ud = ud;
+    w.header_done = o->no_header;
+    wr_begin(&w);
     int rc = 0;
     rd_batch b;
     long n;
@@ -754,8 +763,10 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
             if (!wr_wants(&w, bt, (size_t)i))
                 continue;
             const rd_cell *idc = id_field >= 0 ? &b.cells[(size_t)i * b.ncols + id_field] : NULL;
-            wr_record(&w, bt, (size_t)i, b.line[i], idc && idc->present ? idc->p : NULL,
-                      idc && idc->present ? idc->len : 0, bt->rejected[i] ? bt->reject_why[i] : NULL);
+            /* an id that is not valid UTF-8 could not be read: it is not printed */
+            int has_id = idc && idc->present && (!b.error[i] || val_utf8_valid(idc->p, idc->len));
+            wr_record(&w, bt, (size_t)i, b.line[i], has_id ? idc->p : NULL, has_id ? idc->len : 0,
+                      bt->rejected[i] ? bt->reject_why[i] : NULL);
         }
         if (w.failed)
             break;

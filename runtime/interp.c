@@ -528,10 +528,10 @@ void pg_buf_fmt_val(pg_buf *b, const pg_rules *rules, const pg_fmt *f, const pg_
         break;
     case PT_NUM:
         if (f->unit) {
-            val_format_double(v->d / f->unit_factor, tmp);
+            val_format_in_unit(v->d, f->unit, tmp);
             pg_buf_puts(b, tmp);
             pg_buf_putc(b, ' ');
-            pg_buf_puts(b, f->unit);
+            pg_buf_puts(b, f->unit->name);
         } else {
             val_format_double(v->d, tmp);
             pg_buf_puts(b, tmp);

@@ -125,8 +125,7 @@ typedef struct {
 /* How to print a register's value (LANGUAGE 8). */
 typedef struct {
     pg_type type;
-    const char *unit;       /* quantities: the unit to print in (NULL: not a quantity) */
-    double unit_factor;
+    const val_unit *unit;   /* quantities: the unit to print in (NULL: not a quantity) */
     int enum_id;            /* PT_ENUM: index into pg_rules.enums */
 } pg_fmt;
 

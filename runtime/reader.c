@@ -61,6 +61,7 @@ typedef struct {
 struct rd_reader {
     char *name;
     rd_format fmt;
+    int seen_records; /* JSON Lines: the input has at least one non-blank line */
 
     /* input window: unconsumed bytes are buf[pos, end) */
     const char *buf;
@@ -567,7 +568,7 @@ static int csv_record(rd_reader *r, rd_cell *cells, uint64_t *line, const char *
             }
             cell->present = 1;
             if ((c.hi || c.quoted) && !val_utf8_valid(cell->p, cell->len) && !err)
-                err = rd_rowerr(r, "invalid UTF-8 in column '%.*s'", rd_short(r->sel[slot], r->sel_len[slot]),
+                err = rd_rowerr(r, "%.*s: invalid UTF-8", rd_short(r->sel[slot], r->sel_len[slot]),
                                 r->sel[slot]);
         }
         col++;
@@ -1227,7 +1228,7 @@ static int js_record(rd_reader *r, rd_cell *cells, uint64_t *line, const char **
                 cell->present = 1;
                 cell->json_string = 1;
                 if (vs.hi && !val_utf8_valid(vs.p, vs.len) && !err)
-                    err = rd_rowerr(r, "invalid UTF-8 in column '%.*s'", rd_short(r->sel[slot], r->sel_len[slot]),
+                    err = rd_rowerr(r, "%.*s: invalid UTF-8", rd_short(r->sel[slot], r->sel_len[slot]),
                                     r->sel[slot]);
             } else if (cell) {
                 *cell = (rd_cell){0};
@@ -1257,7 +1258,7 @@ static int js_record(rd_reader *r, rd_cell *cells, uint64_t *line, const char **
         case '[':
         case '{': {
             if (!err) {
-                err = rd_rowerr(r, "field '%.*s': arrays and objects are not allowed", rd_short(ks.p, ks.len), ks.p);
+                err = rd_rowerr(r, "%.*s: arrays and objects are not allowed", rd_short(ks.p, ks.len), ks.p);
                 nested = 1;
             }
             const char *q = js_skip_nested(r, p, e, &why, &at);
@@ -1330,26 +1331,43 @@ done:
  * record itself is not consumed. */
 static int js_header(rd_reader *r, char **err)
 {
+    /* Lines that yield no key (not an object, or broken before the first key) are
+     * passed over: they are still read, and rejected, by rd_read_batch.  The header
+     * is the keys of the first line that has some. */
+    size_t start = r->pos, skip = 0;
+    uint64_t start_line = r->line, skip_lines = 0;
     for (;;) {
-        size_t pos = r->pos;
-        uint64_t line = r->line;
+        r->pos = start + skip;
+        r->line = start_line + skip_lines;
         uint64_t l;
-        const char *e;
+        const char *e = NULL;
         size_t nk = 0;
         r->sused = 0;
         int st = js_record(r, NULL, &l, &e, &nk);
-        if (st == RD_EOF)
+        if (st == RD_EOF) {
+            r->seen_records = skip > 0;
+            r->pos = start;
+            r->line = start_line;
             return 0;
+        }
         if (st == RD_MORE) {
+            r->pos = start; /* keep the passed-over lines in the window */
             if (rd_more(r) < 0) {
                 rd_set_err(err, r->fail);
                 r->fail = NULL;
                 return -1;
             }
+            start = r->pos;
             continue;
         }
-        r->pos = pos;
-        r->line = line;
+        if (e && nk == 0) { /* not an object (or broken before its first key) */
+            skip = r->pos - start;
+            skip_lines = r->line - start_line;
+            continue;
+        }
+        r->seen_records = 1;
+        r->pos = start;
+        r->line = start_line;
         size_t bytes = 0;
         for (size_t i = 0; i < nk; i++)
             bytes += r->keys[i].len + 1;
@@ -1543,6 +1561,7 @@ rd_reader *rd_open(const char *path, rd_format fmt, char **err)
 rd_format rd_get_format(const rd_reader *r) { return r->fmt; }
 const char *rd_name(const rd_reader *r) { return r->name; }
 size_t rd_ncolumns(const rd_reader *r) { return r->nhdr; }
+int rd_has_records(const rd_reader *r) { return r->fmt == RD_JSONL ? r->seen_records : r->nhdr > 0; }
 const char *rd_column(const rd_reader *r, size_t i) { return i < r->nhdr ? r->hdr[i] : NULL; }
 
 /* ---- projection ------------------------------------------------------------------- */

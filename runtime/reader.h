@@ -2,7 +2,8 @@
  *
  * Contract:
  *  - rd_open reads the header (CSV: first row; JSON Lines: the keys of the first
- *    object) and nothing else; rd_columns lists it.
+ *    valid object, lines before it are still records) and nothing else;
+ *    rd_column lists it.
  *  - rd_select sets the projection: the fields the caller wants, by column name.
  *    Only these cells are decoded; the others are skipped without copying.
  *  - rd_read_batch fills up to `max` rows.  Cell text is decoded (CSV quotes
@@ -53,6 +54,9 @@ const char *rd_name(const rd_reader *r);
 
 /* Header columns (CSV) or first object's keys (JSONL).  An empty input has 0. */
 size_t rd_ncolumns(const rd_reader *r);
+/* Does the input hold any record?  CSV: a header row; JSON Lines: a non-blank line
+ * (whose keys may still be none when no line is a valid object). */
+int rd_has_records(const rd_reader *r);
 const char *rd_column(const rd_reader *r, size_t i);
 
 /* Select the columns to decode, by name; names[i] absent from the header gives

@@ -26,31 +26,31 @@ static inline unsigned char val_lower(unsigned char c) { return (unsigned char)(
 
 /* ---- units ------------------------------------------------------------------ */
 
-/* The first unit of each dimension is its SI base unit (factor exactly 1).  Factors
- * are the exact definitions of LANGUAGE 4 rounded once to double: a literal or a
- * single correctly rounded division of exact integers. */
+/* The first unit of each dimension is its default (SI) unit.  The exact factors
+ * (fmant * 10^fexp, to the storage unit of value.h) are the definitions of
+ * LANGUAGE 4; `factor` is the same rounded once to double. */
 const val_unit val_units[] = {
-    {"kg", DIM_MASS, 1.0},
-    {"g", DIM_MASS, 0.001},
-    {"t", DIM_MASS, 1000.0},
-    {"lb", DIM_MASS, 0.45359237},
-    {"m", DIM_DISTANCE, 1.0},
-    {"km", DIM_DISTANCE, 1000.0},
-    {"mi", DIM_DISTANCE, 1609.344},
-    {"nmi", DIM_DISTANCE, 1852.0},
-    {"ft", DIM_DISTANCE, 0.3048},
-    {"Ns", DIM_IMPULSE, 1.0},
-    {"kNs", DIM_IMPULSE, 1000.0},
-    {"MNs", DIM_IMPULSE, 1000000.0},
-    {"lbf_s", DIM_IMPULSE, 4.4482216152605},
-    {"m3", DIM_VOLUME, 1.0},
-    {"l", DIM_VOLUME, 0.001},
-    {"ml", DIM_VOLUME, 0.000001},
-    {"gal", DIM_VOLUME, 0.003785411784},
-    {"m/s", DIM_SPEED, 1.0},
-    {"km/h", DIM_SPEED, 1000.0 / 3600.0},
-    {"kn", DIM_SPEED, 1852.0 / 3600.0},
-    {NULL, DIM_NONE, 0.0},
+    {"kg", DIM_MASS, 1.0, 1, 0},
+    {"g", DIM_MASS, 1e-3, 1, -3},
+    {"t", DIM_MASS, 1e3, 1, 3},
+    {"lb", DIM_MASS, 0.45359237, 45359237, -8},
+    {"m", DIM_DISTANCE, 1.0, 1, 0},
+    {"km", DIM_DISTANCE, 1e3, 1, 3},
+    {"mi", DIM_DISTANCE, 1609.344, 1609344, -3},
+    {"nmi", DIM_DISTANCE, 1852.0, 1852, 0},
+    {"ft", DIM_DISTANCE, 0.3048, 3048, -4},
+    {"Ns", DIM_IMPULSE, 1.0, 1, 0},
+    {"kNs", DIM_IMPULSE, 1e3, 1, 3},
+    {"MNs", DIM_IMPULSE, 1e6, 1, 6},
+    {"lbf_s", DIM_IMPULSE, 4.4482216152605, 44482216152605, -13},
+    {"m3", DIM_VOLUME, 1e3, 1, 3},
+    {"l", DIM_VOLUME, 1.0, 1, 0},
+    {"ml", DIM_VOLUME, 1e-3, 1, -3},
+    {"gal", DIM_VOLUME, 3.785411784, 3785411784, -9},
+    {"m/s", DIM_SPEED, 3600.0, 3600, 0},
+    {"km/h", DIM_SPEED, 1e3, 1000, 0},
+    {"kn", DIM_SPEED, 1852.0, 1852, 0},
+    {NULL, DIM_NONE, 0.0, 0, 0},
 };
 
 const val_unit *val_unit_lookup(const char *s, size_t n)
@@ -344,7 +344,7 @@ int val_parse_quantity(const char *s, size_t n, val_dim dim, const val_unit *def
             return -1;
         }
     }
-    double r = u->factor == 1.0 ? v : v * u->factor;
+    double r = val_to_storage(v, u);
     if (isinf(r)) {
         *why = "is out of range";
         return -1;
@@ -444,6 +444,84 @@ int val_format_double(double v, char *buf)
         freelocale(c);
     }
     return len;
+}
+
+/* ---- exact unit conversion ---------------------------------------------------- */
+
+double val_to_storage(double x, const val_unit *u)
+{
+    if (u->fmant == 1 && u->fexp == 0)
+        return x;
+    if (x == 0.0 || !isfinite(x))
+        return x * u->factor;
+    /* the shortest decimal of x: sign, up to 17 significant digits, an exponent */
+    char dec[40];
+    int len = val_format_double(x, dec);
+    uint64_t m = 0;
+    int exp10 = 0, seen_point = 0, neg = 0, nd = 0;
+    int i = 0;
+    if (dec[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    for (; i < len; i++) {
+        char ch = dec[i];
+        if (ch >= '0' && ch <= '9') {
+            if (nd < 19) {
+                m = m * 10 + (uint64_t)(ch - '0');
+                if (m)
+                    nd++;
+                if (seen_point)
+                    exp10--;
+            } else if (!seen_point)
+                exp10++;
+        } else if (ch == '.')
+            seen_point = 1;
+        else if (ch == 'e' || ch == 'E') {
+            exp10 += atoi(dec + i + 1);
+            break;
+        }
+    }
+    /* m * fmant is exact in 128 bits (10^19 * 10^14 < 2^128) */
+    unsigned __int128 p = (unsigned __int128)m * u->fmant;
+    char digits[48], *end = digits + sizeof digits - 12, *q = end;
+    do {
+        *--q = (char)('0' + (int)(p % 10));
+        p /= 10;
+    } while (p);
+    if (neg)
+        *--q = '-';
+    snprintf(end, 12, "e%d", exp10 + u->fexp);
+    /* strtod rounds correctly; the text is plain C-locale digits and 'e' */
+    return strtod(q, NULL);
+}
+
+int val_format_in_unit(double v, const val_unit *u, char *buf)
+{
+    if (u->fmant == 1 && u->fexp == 0)
+        return val_format_double(v, buf);
+    double c = v / u->factor;
+    if (!isfinite(c))
+        return val_format_double(c, buf);
+    /* the shortest decimal near c that converts back to exactly v; else c's own
+     * (the C locale keeps the decimal point a '.', as in val_format_double) */
+    locale_t cl = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t old = cl ? uselocale(cl) : (locale_t)0;
+    char tmp[40];
+    double best = c;
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, c);
+        double back = strtod(tmp, NULL);
+        if (val_to_storage(back, u) == v) {
+            best = back;
+            break;
+        }
+    }
+    if (cl) {
+        uselocale(old);
+        freelocale(cl);
+    }
+    return val_format_double(best, buf);
 }
 
 /* ---- booleans --------------------------------------------------------------- */

@@ -19,15 +19,29 @@
 
 typedef enum { DIM_NONE, DIM_MASS, DIM_DISTANCE, DIM_IMPULSE, DIM_VOLUME, DIM_SPEED, DIM__COUNT } val_dim;
 
+/* Quantities are held as doubles in one storage unit per dimension: kg, m, N·s,
+ * litre and metre per hour.  Every unit of LANGUAGE 4 is an exact decimal multiple
+ * of these (1 lb = 0.45359237 kg, 1 km/h = 1000 m/h, 1 kn = 1852 m/h), so a value
+ * converts with one rounding: the decimal as written times the exact factor,
+ * rounded once to double (val_to_storage).  Thus 25000 ml == 25 l, 700 g == 0.7 kg. */
 typedef struct {
     const char *name; /* as written in rules and input: "kg", "nmi", "m/s", "lbf_s" */
     val_dim dim;
-    double factor;    /* value in SI base unit = value * factor */
+    double factor;    /* value in the storage unit = value * factor, rounded (for estimates) */
+    uint64_t fmant;   /* the exact factor is fmant * 10^fexp */
+    int fexp;
 } val_unit;
+
+/* x, a value in unit u, in the storage unit: the shortest decimal of x times u's
+ * exact factor, rounded once. */
+double val_to_storage(double x, const val_unit *u);
+/* A storage-unit value written in unit u: the shortest decimal that converts back
+ * to exactly v (LANGUAGE 8).  Returns the length; buf holds >= 40 bytes. */
+int val_format_in_unit(double v, const val_unit *u, char *buf);
 
 /* The unit named exactly (s, n); NULL if none. */
 const val_unit *val_unit_lookup(const char *s, size_t n);
-/* The SI base unit of a dimension ("kg", "m", "Ns", "m3", "m/s"). */
+/* The default unit of a dimension, where none is declared ("kg", "m", "Ns", "m3", "m/s"). */
 const val_unit *val_unit_base(val_dim d);
 const char *val_dim_name(val_dim d); /* "mass", "distance", ... */
 /* All units, NULL-terminated by an entry with name NULL (for the lexer and docs). */

@@ -86,6 +86,14 @@ static void csv_cell(pg_buf *b, const char *s, size_t n)
     pg_buf_putc(b, '"');
 }
 
+void wr_begin(wr_ctx *w)
+{
+    if (w->fmt == MTCR_FORMAT_CSV && !w->header_done)
+        pg_buf_puts(&w->out, w->with_file ? "file,id,line,verdict,rule,severity,message\n"
+                                          : "id,line,verdict,rule,severity,message\n");
+    w->header_done = 1;
+}
+
 int wr_flush(wr_ctx *w)
 {
     if (w->failed)
@@ -255,11 +263,6 @@ static void csv_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line,
                        size_t idlen, const char *reject)
 {
     pg_buf *b = &w->out;
-    if (!w->header_done) {
-        pg_buf_puts(b, w->with_file ? "file,id,line,verdict,rule,severity,message\n"
-                                    : "id,line,verdict,rule,severity,message\n");
-        w->header_done = 1;
-    }
 #define PREFIX()                                                                                   \
     do {                                                                                           \
         if (w->with_file) {                                                                        \

@@ -21,7 +21,7 @@ typedef struct {
     void *ud;
     pg_buf out;
     int failed;
-    int header_done;      /* csv */
+    int header_done;      /* csv: set to omit the header */
     /* scratch and caches, owned (wr_finish frees them) */
     pg_buf msg;           /* one message or value being rendered */
     pg_buf fixed;         /* jsonl: per rule and outcome, the escaped text before and after the message */
@@ -35,6 +35,8 @@ void wr_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line, const c
                const char *reject);
 /* Does a row print?  (rejected: always; findings: always; clear: with --all) */
 int wr_wants(const wr_ctx *w, const pg_batch *bt, size_t row);
+/* Start the output: the csv header unless header_done is set already. */
+void wr_begin(wr_ctx *w);
 int wr_flush(wr_ctx *w);
 int wr_finish(wr_ctx *w);
 

@@ -314,10 +314,10 @@ static void csv_invalid_utf8(void **st)
     /* 'note' is not selected: its invalid byte is not an error */
     CHECK(in, RD_CSV, "id,name",
           "2 '1' 'Ma\xC3\xAFs'\n"
-          "3 !invalid UTF-8 in column 'name'! '2' 'bad\xC3('\n"
-          "4 !invalid UTF-8 in column 'name'! '3' 'q\xE2\x82'\n"
+          "3 !name: invalid UTF-8! '2' 'bad\xC3('\n"
+          "4 !name: invalid UTF-8! '3' 'q\xE2\x82'\n"
           "5 '4' '\xE2\x82\xAC, ok'\n"
-          "6 !invalid UTF-8 in column 'name'! '5' '\xED\xA0\x80'\n");
+          "6 !name: invalid UTF-8! '5' '\xED\xA0\x80'\n");
 }
 
 static void csv_empty_and_header_only(void **st)
@@ -657,7 +657,7 @@ static void jsonl_escapes(void **st)
           "6 !invalid JSON at column 16: lone surrogate in \\u escape! '6'$ -\n"
           "7 !invalid JSON at column 20: invalid escape! '7'$ -\n"
           "8 !invalid JSON at column 16: invalid \\u escape! '8'$ -\n"
-          "9 !invalid UTF-8 in column 's'! '9'$ 'bad \xC3'$\n"
+          "9 !s: invalid UTF-8! '9'$ 'bad \xC3'$\n"
           "10 '10'$ 'key escapes'$\n"
           "11 !invalid JSON at column 20: control character in string! '11'$ -\n");
     /* escapes are validated in keys that are not selected too */
@@ -702,9 +702,9 @@ static void jsonl_nested_rejected(void **st)
                      "{\"id\":\"d\",\"bad\":[1,,2]}\n"
                      "{\"id\":\"e\",\"n\":3}\n";
     CHECK(in, RD_JSONL, "id,n",
-          "1 !field 'list': arrays and objects are not allowed! 'a'$ '1'\n"
-          "2 !field 'obj': arrays and objects are not allowed! 'b'$ '2'\n"
-          "3 !field 'n': arrays and objects are not allowed! 'c'$ -\n"
+          "1 !list: arrays and objects are not allowed! 'a'$ '1'\n"
+          "2 !obj: arrays and objects are not allowed! 'b'$ '2'\n"
+          "3 !n: arrays and objects are not allowed! 'c'$ -\n"
           "4 !invalid JSON at column 20: expected a value! 'd'$ -\n"
           "5 'e'$ '3'\n");
 }
@@ -773,6 +773,23 @@ static void jsonl_blank_lines_and_header(void **st)
     CHECK("{}\n", RD_JSONL, "id", "1 -\n");
     /* a BOM before the first object */
     CHECK("\xEF\xBB\xBF{\"id\":\"a\"}\n", RD_AUTO, "id", "1 'a'$\n");
+    /* lines with no key before the first object are records too (rejected); the
+     * header is the keys of the first line that has some */
+    const char *late = "garbage\n[1]\n{\"id\":\"a\",\"k\":1}\n";
+    r = open_mem(late, strlen(late), RD_JSONL);
+    assert_int_equal(rd_ncolumns(r), 2);
+    assert_string_equal(rd_column(r, 1), "k");
+    assert_true(rd_has_records(r));
+    rd_close(r);
+    CHECK(late, RD_JSONL, "id,k",
+          "1 !the line is not a JSON object! - -\n2 !the line is not a JSON object! - -\n3 'a'$ '1'\n");
+    r = open_mem("nothing valid\n", 14, RD_JSONL);
+    assert_int_equal(rd_ncolumns(r), 0);
+    assert_true(rd_has_records(r));
+    rd_close(r);
+    r = open_mem("\n \n", 3, RD_JSONL);
+    assert_false(rd_has_records(r));
+    rd_close(r);
 }
 
 static void jsonl_keys_with_escapes(void **st)
@@ -836,7 +853,7 @@ static void jsonl_batches_across_boundaries(void **st)
             sb_printf(&want, "%llu 'R%zu'$ '%zu' 'esc\"%zu\xC3\xA9'$\n", (unsigned long long)line, i, i, i);
         } else if (i % 3 == 1) {
             sb_printf(&in, "{\"s\":\"plain %zu\",\"n\":%zu.5,\"id\":\"R%zu\",\"arr\":[1,2,3]}\r\n", i, i, i);
-            sb_printf(&want, "%llu !field 'arr': arrays and objects are not allowed! 'R%zu'$ '%zu.5' 'plain %zu'$\n",
+            sb_printf(&want, "%llu !arr: arrays and objects are not allowed! 'R%zu'$ '%zu.5' 'plain %zu'$\n",
                       (unsigned long long)line, i, i, i);
         } else {
             sb_printf(&in, "{\"id\":\"R%zu\",\"pad\":null,\"n\":null}\n", i);

@@ -133,8 +133,44 @@ static void test_unit_table(void **state)
     assert_string_equal(val_unit_base(DIM_VOLUME)->name, "m3");
     assert_string_equal(val_unit_base(DIM_SPEED)->name, "m/s");
     assert_null(val_unit_base(DIM_NONE));
-    for (int d = DIM_MASS; d < DIM__COUNT; d++)
-        assert_true(val_unit_base((val_dim)d)->factor == 1.0);
+    /* every unit's rounded factor is its exact decimal factor, rounded once */
+    for (const val_unit *u = val_units; u->name; u++) {
+        char dec[64];
+        snprintf(dec, sizeof dec, "%llue%d", (unsigned long long)u->fmant, u->fexp);
+        assert_true(strtod(dec, NULL) == u->factor);
+    }
+    /* conversions are exact as written: equal decimals give equal values */
+    const val_unit *ml = val_unit_lookup("ml", 2), *l = val_unit_lookup("l", 1), *g = val_unit_lookup("g", 1),
+                   *kg = val_unit_lookup("kg", 2), *lb = val_unit_lookup("lb", 2), *kmh = val_unit_lookup("km/h", 4),
+                   *ms = val_unit_lookup("m/s", 3), *kn = val_unit_lookup("kn", 2), *nmi = val_unit_lookup("nmi", 3),
+                   *m = val_unit_lookup("m", 1), *km = val_unit_lookup("km", 2), *m3 = val_unit_lookup("m3", 2);
+    assert_true(val_to_storage(25000, ml) == val_to_storage(25, l));
+    assert_true(val_to_storage(0.025, m3) == val_to_storage(25, l));
+    assert_true(val_to_storage(700, g) == val_to_storage(0.7, kg));
+    assert_true(val_to_storage(0.1, kg) == val_to_storage(100, g));
+    assert_true(val_to_storage(1300, lb) == 589.670081);
+    assert_true(val_to_storage(-1300, lb) == -589.670081);
+    assert_true(val_to_storage(1, ms) == val_to_storage(3.6, kmh));
+    assert_true(val_to_storage(1, kn) == val_to_storage(1.852, kmh));
+    assert_true(val_to_storage(190, nmi) == val_to_storage(351.88, km));
+    assert_true(val_to_storage(351880, m) == val_to_storage(351.88, km));
+    assert_true(val_to_storage(0, lb) == 0.0);
+    /* printing in a unit gives the shortest decimal that converts back exactly */
+    char buf[64];
+    val_format_in_unit(val_to_storage(1, ms), kmh, buf);
+    assert_string_equal(buf, "3.6");
+    val_format_in_unit(val_to_storage(2, ms), kmh, buf);
+    assert_string_equal(buf, "7.2");
+    val_format_in_unit(val_to_storage(700, g), kg, buf);
+    assert_string_equal(buf, "0.7");
+    val_format_in_unit(val_to_storage(0.7, kg), g, buf);
+    assert_string_equal(buf, "700");
+    val_format_in_unit(val_to_storage(1300, lb), lb, buf);
+    assert_string_equal(buf, "1300");
+    val_format_in_unit(val_to_storage(0.1, lb), lb, buf);
+    assert_string_equal(buf, "0.1");
+    val_format_in_unit(val_to_storage(25, l), ml, buf);
+    assert_string_equal(buf, "25000");
     assert_string_equal(val_dim_name(DIM_MASS), "mass");
     assert_string_equal(val_dim_name(DIM_DISTANCE), "distance");
     assert_string_equal(val_dim_name(DIM_IMPULSE), "impulse");
@@ -161,10 +197,10 @@ static void test_quantity_units(void **state)
     assert_true(qty_ok("1500 g", DIM_MASS, "kg") == 1.5);
     assert_true(qty_ok("2 t", DIM_MASS, "kg") == 2000.0);
     assert_true(qty_ok("0.5t", DIM_MASS, "kg") == 500.0);
-    assert_true(qty_ok("1300 lb", DIM_MASS, "kg") == 1300 * 0.45359237);
+    assert_true(qty_ok("1300 lb", DIM_MASS, "kg") == 589.670081);
     assert_true(qty_ok("1 lb", DIM_MASS, "kg") == 0.45359237);
     assert_true(qty_ok("3", DIM_MASS, "t") == 3000.0);
-    assert_true(qty_ok("3", DIM_MASS, NULL) == 3.0); /* no default: SI base */
+    assert_true(qty_ok("3", DIM_MASS, NULL) == 3.0); /* no default: the default unit */
     /* distance */
     assert_true(qty_ok("190 nmi", DIM_DISTANCE, "km") == 351880.0);
     assert_true(qty_ok("190nmi", DIM_DISTANCE, "km") == 351880.0);
@@ -172,27 +208,28 @@ static void test_quantity_units(void **state)
     assert_true(qty_ok("300", DIM_DISTANCE, "km") == 300000.0);
     assert_true(qty_ok("12 m", DIM_DISTANCE, "km") == 12.0);
     assert_true(qty_ok("1 mi", DIM_DISTANCE, "km") == 1609.344);
-    assert_true(qty_ok("100 mi", DIM_DISTANCE, "km") == 100 * 1609.344);
-    assert_true(qty_ok("1000 ft", DIM_DISTANCE, "km") == 1000 * 0.3048);
+    assert_true(qty_ok("100 mi", DIM_DISTANCE, "km") == 160934.4);
+    assert_true(qty_ok("1000 ft", DIM_DISTANCE, "km") == 304.8);
     assert_true(qty_ok("1 ft", DIM_DISTANCE, "km") == 0.3048);
     /* impulse */
     assert_true(qty_ok("1.1e6 Ns", DIM_IMPULSE, "Ns") == 1100000.0);
     assert_true(qty_ok("1.1e6", DIM_IMPULSE, "Ns") == 1100000.0);
     assert_true(qty_ok("1100 kNs", DIM_IMPULSE, "Ns") == 1100000.0);
-    assert_true(qty_ok("1.1 MNs", DIM_IMPULSE, "Ns") == 1.1 * 1000000.0);
-    assert_true(qty_ok("2 lbf_s", DIM_IMPULSE, "Ns") == 2 * 4.4482216152605);
-    /* volume */
-    assert_true(qty_ok("20 l", DIM_VOLUME, "l") == 20 * 0.001);
-    assert_true(qty_ok("20", DIM_VOLUME, "l") == 20 * 0.001);
-    assert_true(qty_ok("500 ml", DIM_VOLUME, "l") == 500 * 0.000001);
-    assert_true(qty_ok("2 m3", DIM_VOLUME, "l") == 2.0);
-    assert_true(qty_ok("1 gal", DIM_VOLUME, "l") == 0.003785411784);
-    assert_true(qty_ok("10 gal", DIM_VOLUME, "l") == 10 * 0.003785411784);
-    /* speed */
-    assert_true(qty_ok("10 m/s", DIM_SPEED, "m/s") == 10.0);
-    assert_true(qty_ok("36 km/h", DIM_SPEED, "m/s") == 36 * (1000.0 / 3600.0));
-    assert_true(qty_ok("100 kn", DIM_SPEED, "m/s") == 100 * (1852.0 / 3600.0));
-    assert_true(fabs(qty_ok("3600 kn", DIM_SPEED, "m/s") - 1852.0) < 1e-9);
+    assert_true(qty_ok("1.1 MNs", DIM_IMPULSE, "Ns") == 1100000.0);
+    assert_true(qty_ok("2 lbf_s", DIM_IMPULSE, "Ns") == 8.896443230521);
+    /* volume (held in litres) */
+    assert_true(qty_ok("20 l", DIM_VOLUME, "l") == 20.0);
+    assert_true(qty_ok("20", DIM_VOLUME, "l") == 20.0);
+    assert_true(qty_ok("500 ml", DIM_VOLUME, "l") == 0.5);
+    assert_true(qty_ok("2 m3", DIM_VOLUME, "l") == 2000.0);
+    assert_true(qty_ok("1 gal", DIM_VOLUME, "l") == 3.785411784);
+    assert_true(qty_ok("10 gal", DIM_VOLUME, "l") == 37.85411784);
+    assert_true(qty_ok("25000 ml", DIM_VOLUME, "l") == qty_ok("25 l", DIM_VOLUME, "l"));
+    /* speed (held in metres per hour, so that km/h and kn are exact) */
+    assert_true(qty_ok("10 m/s", DIM_SPEED, "m/s") == 36000.0);
+    assert_true(qty_ok("36 km/h", DIM_SPEED, "m/s") == 36000.0);
+    assert_true(qty_ok("100 kn", DIM_SPEED, "m/s") == 185200.0);
+    assert_true(qty_ok("3600 kn", DIM_SPEED, "m/s") == 3600 * 1852.0);
     /* signs, zero, exponents */
     assert_true(qty_ok("-3 kg", DIM_MASS, "kg") == -3.0);
     assert_true(qty_ok("0 km", DIM_DISTANCE, "km") == 0.0);
