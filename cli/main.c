@@ -28,8 +28,9 @@ static const char usage_main[] =
     "  --version                    print the version\n"
     "  --help                       this help; COMMAND --help for a command's options\n"
     "\n"
-    "exit status of check: 0 clear; 1 a verdict at or above --fail-on; 2 usage or rule errors,\n"
-    "unreadable input, a missing required column; 3 some records were rejected as bad input.\n";
+    "exit status of check, the first that applies: 2 usage or rule errors, unreadable input,\n"
+    "a missing required column; 1 a verdict at or above --fail-on; 3 some records were\n"
+    "rejected as bad input; 0 otherwise.\n";
 
 static const char usage_check[] =
     "usage: mtcr-rules check [OPTIONS] [INPUT...]\n"
@@ -81,20 +82,56 @@ static const char usage_lint[] =
 static const char usage_schema[] =
     "usage: mtcr-rules schema [OPTIONS]\n"
     "\n"
-    "Print the columns a record type reads, as a CSV header (required columns first in\n"
-    "declaration order is not assumed: the header lists every field's column in order).\n"
+    "Print the columns a record type reads, as a CSV header: every field's column, in the\n"
+    "order the record declares them.\n"
     "\n"
     "  -r, --rules PATH   rule file or directory (default: the standard library)\n"
     "  -I DIR             add a module search path\n"
     "      --record NAME  the record type; default: every record type, each under a # line\n"
     "  -h, --help         this help\n";
 
+/* The first line of a usage text ("usage: mtcr-rules check [OPTIONS] [INPUT...]"). */
+static void put_usage_line(const char *usage)
+{
+    const char *nl = strchr(usage, '\n');
+    fprintf(stderr, "%.*s\n", nl ? (int)(nl - usage) : (int)strlen(usage), usage);
+}
+
+/* The command a usage text is for ("check"), for "try ... --help". */
+static void put_try_help(const char *usage)
+{
+    const char *p = usage + strlen("usage: mtcr-rules ");
+    const char *e = strchr(p, ' ');
+    if (strncmp(p, "COMMAND", 7) == 0)
+        fprintf(stderr, "Try '%s --help'.\n", prog);
+    else
+        fprintf(stderr, "Try '%s %.*s --help'.\n", prog, e ? (int)(e - p) : (int)strlen(p), p);
+}
+
 static void die_usage(const char *usage, const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: ", prog);
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n\n%s", usage);
+    fputc('\n', stderr);
+    put_usage_line(usage);
+    put_try_help(usage);
     exit(EXIT_USAGE);
+}
+
+/* getopt_long found an unknown option (c == '?') or an option without its argument
+ * (c == ':'); opterr is 0 and the option strings start with ':', so we say which. */
+static int bad_option(const char *usage, char **argv, int c)
+{
+    const char *arg = argv[optind - 1];
+    if (c == ':')
+        fprintf(stderr, "%s: option '%s' needs an argument\n", prog, arg);
+    else if (optopt)
+        fprintf(stderr, "%s: unknown option '-%c'\n", prog, optopt);
+    else
+        fprintf(stderr, "%s: unknown option '%s'\n", prog, arg);
+    put_usage_line(usage);
+    put_try_help(usage);
+    return EXIT_USAGE;
 }
 
 typedef struct {
@@ -165,7 +202,7 @@ static int cmd_check(int argc, char **argv)
     mtcr_check_options co = {0};
     int format = -1, fail_on = MTCR_DENY, summary = 0, c;
     co.engine = MTCR_ENGINE_AUTO;
-    while ((c = getopt_long(argc, argv, "r:I:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:I:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': push(&rules, optarg); break;
         case 'I': push(&inc, optarg); break;
@@ -204,7 +241,7 @@ static int cmd_check(int argc, char **argv)
         }
         case OPT_SUMMARY: summary = 1; break;
         case 'h': fputs(usage_check, stdout); return 0;
-        default: fputs(usage_check, stderr); return EXIT_USAGE;
+        default: return bad_option(usage_check, argv, c);
         }
     }
     for (int i = optind; i < argc; i++)
@@ -290,12 +327,12 @@ static int cmd_test(int argc, char **argv)
     strlist inc = {0}, paths = {0};
     test_ctx tc = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "I:vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":I:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'I': push(&inc, optarg); break;
         case 'v': tc.verbose = 1; break;
         case 'h': fputs(usage_test, stdout); return 0;
-        default: fputs(usage_test, stderr); return EXIT_USAGE;
+        default: return bad_option(usage_test, argv, c);
         }
     }
     for (int i = optind; i < argc; i++)
@@ -323,12 +360,12 @@ static int cmd_lint(int argc, char **argv)
                                          {0, 0, 0, 0}};
     strlist inc = {0}, paths = {0};
     int c, dump = 0;
-    while ((c = getopt_long(argc, argv, "I:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":I:h", opts, NULL)) != -1) {
         switch (c) {
         case 'I': push(&inc, optarg); break;
         case 'd': dump = 1; break;
         case 'h': fputs(usage_lint, stdout); return 0;
-        default: fputs(usage_lint, stderr); return EXIT_USAGE;
+        default: return bad_option(usage_lint, argv, c);
         }
     }
     for (int i = optind; i < argc; i++)
@@ -392,13 +429,13 @@ static int cmd_schema(int argc, char **argv)
     strlist inc = {0}, rules = {0};
     const char *record = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "r:I:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:I:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': push(&rules, optarg); break;
         case 'I': push(&inc, optarg); break;
         case OPT_RECORD: record = optarg; break;
         case 'h': fputs(usage_schema, stdout); return 0;
-        default: fputs(usage_schema, stderr); return EXIT_USAGE;
+        default: return bad_option(usage_schema, argv, c);
         }
     }
     if (optind < argc)
@@ -410,10 +447,10 @@ static int cmd_schema(int argc, char **argv)
     if (record) {
         int k = mtcr_record_find(r, record);
         if (k < 0) {
-            fprintf(stderr, "%s: unknown record type '%s'; the rules declare:", prog, record);
+            fprintf(stderr, "%s: unknown record type '%s' (the rules declare: ", prog, record);
             for (size_t i = 0; i < mtcr_record_count(r); i++)
-                fprintf(stderr, " %s", mtcr_record_name(r, i));
-            fputc('\n', stderr);
+                fprintf(stderr, "%s%s", i ? ", " : "", mtcr_record_name(r, i));
+            fputs(mtcr_record_count(r) ? ")\n" : "none)\n", stderr);
             status = EXIT_USAGE;
         } else {
             print_header(r, k);
@@ -449,6 +486,7 @@ int main(int argc, char **argv)
     }
     argv++;
     argc--;
+    opterr = 0; /* bad_option says what was wrong, with the command's usage line */
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc, argv);
     if (strcmp(cmd, "test") == 0)
@@ -457,6 +495,10 @@ int main(int argc, char **argv)
         return cmd_lint(argc, argv);
     if (strcmp(cmd, "schema") == 0)
         return cmd_schema(argc, argv);
-    fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog, cmd, usage_main);
+    if (strcmp(cmd, "fmt") == 0 || strcmp(cmd, "compile") == 0)
+        fprintf(stderr, "%s: '%s' is not part of this build\n", prog, cmd);
+    else
+        fprintf(stderr, "%s: unknown command '%s' (check, test, lint or schema)\n", prog, cmd);
+    fprintf(stderr, "Try '%s --help'.\n", prog);
     return EXIT_USAGE;
 }

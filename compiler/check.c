@@ -1245,9 +1245,24 @@ static int lower_pair(lw *w, const cm_module *m, const ast_expr *l, const ast_ex
     return a->t.k == TY_ERR || b->t.k == TY_ERR ? -1 : 0;
 }
 
+/* The texts of a comparison's two sides, for messages: e is the comparison, an
+ * `in` over a range, or one item of an `in [...]` list. */
+static void cmp_labels(ck *c, const ast_expr *e, const char **l, const char **r)
+{
+    if ((e->kind == AST_BINARY || e->kind == AST_IN) && e->lhs && e->rhs) {
+        *l = expr_label(c, e->lhs);
+        *r = expr_label(c, e->rhs);
+    } else {
+        *l = "the value";
+        *r = expr_label(c, e);
+    }
+}
+
 static rv cmp_op(lw *w, const ast_expr *e, ast_op op, rv a, rv b)
 {
     ck *c = w->c;
+    const char *la, *lb;
+    cmp_labels(c, e, &la, &lb);
     static const pg_op opsI[] = {PG_EQ_I, PG_NE_I, PG_LT_I, PG_LE_I, PG_GT_I, PG_GE_I};
     static const pg_op opsN[] = {PG_EQ_N, PG_NE_N, PG_LT_N, PG_LE_N, PG_GT_N, PG_GE_N};
     int k = op - OP_EQ;
@@ -1258,20 +1273,29 @@ static rv cmp_op(lw *w, const ast_expr *e, ast_op op, rv a, rv b)
     }
     if (a.t.k == TY_QTY && b.t.k == TY_QTY) {
         if (a.t.dim != b.t.dim) {
-            err(c, e->loc, "cannot compare a %s with a %s", val_dim_name(a.t.dim), val_dim_name(b.t.dim));
+            err(c, e->loc, "cannot compare a %s (%s) with a %s (%s)", val_dim_name(a.t.dim), la,
+                val_dim_name(b.t.dim), lb);
             return RV_ERR;
         }
         return (rv){emit(w, opsN[k], a.reg, b.reg, NOREG), tb};
     }
     if ((a.t.k == TY_QTY && is_numeric(b.t)) || (b.t.k == TY_QTY && is_numeric(a.t))) {
-        diag *d = err(c, e->loc, "cannot compare a %s with a bare number",
-                      val_dim_name(a.t.k == TY_QTY ? a.t.dim : b.t.dim));
+        val_dim dim = a.t.k == TY_QTY ? a.t.dim : b.t.dim;
+        diag *d = err(c, e->loc, "cannot compare a %s (%s) with a bare number (%s)", val_dim_name(dim),
+                      a.t.k == TY_QTY ? la : lb, a.t.k == TY_QTY ? lb : la);
+        static const char *const examples[DIM__COUNT] = {"", "500 kg", "300 km", "1.1e6 Ns", "20 l", "300 m/s"};
         if (d)
-            diag_hint(d, "write the number with a unit, e.g. 500 kg");
+            diag_hint(d, "write the number with a unit, e.g. %s", examples[dim]);
         return RV_ERR;
     }
     if (!ty_same(a.t, b.t)) {
-        err(c, e->loc, "cannot compare %s with %s", ty_name(c, a.t), ty_name(c, b.t));
+        diag *d = err(c, e->loc, "cannot compare %s (%s) with %s (%s)", ty_name(c, a.t), la, ty_name(c, b.t), lb);
+        const ast_expr *str = e->kind != AST_BINARY ? (e->kind == AST_STRING ? e : NULL)
+                              : a.t.k == TY_STR ? e->lhs : b.t.k == TY_STR ? e->rhs : NULL;
+        ty other = a.t.k == TY_STR ? b.t : a.t;
+        if (d && str && str->kind == AST_STRING && other.k == TY_ENUM)
+            diag_hint(d, "%s values are names, not strings: write %.*s without quotes", ty_name(c, other),
+                      (int)str->len, str->str);
         return RV_ERR;
     }
     int ordered = op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE;
@@ -1751,7 +1775,7 @@ static rv lower(lw *w, const cm_module *m, const ast_expr *e, ty expect)
         if (rc != 0) {
             char msg[256];
             regerror(rc, &re, msg, sizeof msg);
-            err(c, e->loc, "invalid regular expression /%s/: %s", e->str, msg);
+            err(c, e->op_loc.line ? e->op_loc : e->loc, "invalid regular expression /%s/: %s", e->str, msg);
             return RV_ERR;
         }
         regex_t *slot = ar_vec_push(&c->regexes);
@@ -2318,8 +2342,28 @@ static int build_test(ck *c, ck_decl *k, ar_vec *tests)
                 const char *s = names ? diag_suggest(x->rule.name, names, c->rules.len) : NULL;
                 if (dg && s)
                     diag_hint(dg, "did you mean '%s'?", s);
-                else if (dg)
-                    diag_hint(dg, "name a rule as commitment.rule");
+                else if (dg) {
+                    /* list the rules of the commitment named, when there is one */
+                    const char *dot = strchr(x->rule.name, '.');
+                    pg_buf lst = {0};
+                    size_t shown = 0;
+                    for (size_t j = 0; dot && j < c->rules.len; j++) {
+                        const char *rn = rs[j].name;
+                        if (strncmp(rn, x->rule.name, (size_t)(dot - x->rule.name) + 1) != 0)
+                            continue;
+                        if (shown++ < 8) {
+                            if (shown > 1)
+                                pg_buf_puts(&lst, ", ");
+                            pg_buf_puts(&lst, rn);
+                        }
+                    }
+                    if (shown)
+                        diag_hint(dg, "the rules of '%.*s' are: %s%s", (int)(dot - x->rule.name), x->rule.name, lst.p,
+                                  shown > 8 ? ", ..." : "");
+                    else
+                        diag_hint(dg, "name a rule as commitment.rule");
+                    mtcr_xfree(lst.p);
+                }
                 bad = 1;
             } else if (t.record >= 0 &&
                        ((pg_commitment *)c->commitments.data)[rs[o->rule].commitment].record != t.record) {
@@ -2533,8 +2577,13 @@ cm_compiled *cm_compile(const char *const *include_dirs, size_t ninclude, const 
                     err(&c, ar->loc, "rule '%s' is already declared in commitment '%s'", ar->name, d->name);
             if (!ar->when)
                 err(&c, ar->loc, "rule '%s' lacks a `when` clause", ar->name);
-            if (ar->then_sev == SEV_CLEAR || ar->then_sev == SEV_IGNORE)
-                err(&c, ar->loc, "rule '%s' needs `then notify|review|deny|prohibit`", ar->name);
+            if (!ar->then_loc.line)
+                err(&c, ar->loc, "rule '%s' lacks a `then` clause", ar->name);
+            else if (ar->then_sev == SEV_CLEAR || ar->then_sev == SEV_IGNORE) {
+                diag *dg = err(&c, ar->then_loc, "`then %s` is not a finding", ar->then_sev == SEV_CLEAR ? "clear" : "ignore");
+                if (dg)
+                    diag_hint(dg, "a rule's `then` takes notify, review, deny or prohibit");
+            }
             pg_rule pr = {0};
             pr.name = ar_printf(c.A, "%s.%s", d->name, ar->name);
             pr.short_name = ar->name;

@@ -159,7 +159,16 @@ static cm_module *load_path(cm_loader *L, const char *path, diag_loc at)
     size_t len;
     char *text = cm_read_file(L->arena, path, &len);
     if (!text) {
-        diag_add(L->diags, DIAG_ERROR, at, "cannot read '%s': %s", path, strerror(errno));
+        int e = errno;
+        if (!at.src) { /* named on the command line: the path is the location */
+            diag_source *src = ar_alloc(L->arena, sizeof *src);
+            if (src) {
+                *src = (diag_source){ar_strdup(L->arena, path), "", 0};
+                at = (diag_loc){src, 0, 0};
+            }
+            diag_add(L->diags, DIAG_ERROR, at, "cannot read: %s", strerror(e));
+        } else
+            diag_add(L->diags, DIAG_ERROR, at, "cannot read '%s': %s", path, strerror(e));
         return NULL;
     }
     int dup;
@@ -194,9 +203,28 @@ static cm_module *find_import(cm_loader *L, const ast_import *im, const cm_modul
     if (e)
         return load_embedded(L, e);
     diag *d = diag_add(L->diags, DIAG_ERROR, im->loc, "module '%s' not found", im->module);
-    if (d)
-        diag_hint(d, "looked for %s in %zu -I director%s and in the built-in standard library", rel,
-                  L->ninclude, L->ninclude == 1 ? "y" : "ies");
+    /* a near miss among the built-in modules ("mtcr.anex" -> "mtcr.annex") */
+    const char *names[64];
+    size_t nn = 0;
+    for (size_t i = 0; i < emb_nstdlib && nn < 64; i++) {
+        const char *p = emb_stdlib[i].path;
+        size_t len = strlen(p) - 5; /* without ".mtcr" */
+        char *name = ar_alloc(L->arena, len + 1);
+        if (!name)
+            break;
+        for (size_t j = 0; j < len; j++)
+            name[j] = p[j] == '/' ? '.' : p[j];
+        name[len] = '\0';
+        names[nn++] = name;
+    }
+    const char *near = diag_suggest(im->module, names, nn);
+    if (d && near)
+        diag_hint(d, "did you mean '%s'?", near);
+    else if (d && L->ninclude)
+        diag_hint(d, "looked for %s in the -I directories (%zu) and in the built-in standard library", rel,
+                  L->ninclude);
+    else if (d)
+        diag_hint(d, "looked for %s in the built-in standard library; add a search path with -I DIR", rel);
     (void)from;
     return NULL;
 }

@@ -216,6 +216,47 @@ static void ax_unit_hint(ax_ctx *c, diag *d)
                      "m/s km/h kn)", word);
 }
 
+/* When a ';' would fit and the unexpected token is the first on its line, the ';'
+ * is most likely missing at the end of the previous line that holds code (blank
+ * lines and // comments skipped): *at is the column just after that code. */
+static int ax_missing_semicolon_at(ax_ctx *c, const YYLTYPE *l, diag_loc *at)
+{
+    if (c->expr_mode || c->tok_off > c->len)
+        return 0;
+    size_t ls = c->tok_off;
+    while (ls > 0 && c->text[ls - 1] != '\n')
+        ls--;
+    for (size_t i = ls; i < c->tok_off; i++)
+        if (c->text[i] != ' ' && c->text[i] != '\t')
+            return 0;
+    int line = l->first_line;
+    while (ls > 0) {
+        size_t e = ls - 1, s = e; /* the line [s, e) ends with the '\n' at e */
+        while (s > 0 && c->text[s - 1] != '\n')
+            s--;
+        line--;
+        size_t stop = e;
+        int inq = 0;
+        for (size_t i = s; i < e; i++) {
+            char ch = c->text[i];
+            if (ch == '"' && (i == s || c->text[i - 1] != '\\'))
+                inq = !inq;
+            else if (!inq && ch == '/' && i + 1 < e && c->text[i + 1] == '/') {
+                stop = i;
+                break;
+            }
+        }
+        while (stop > s && (c->text[stop - 1] == ' ' || c->text[stop - 1] == '\t' || c->text[stop - 1] == '\r'))
+            stop--;
+        if (stop > s) {
+            *at = (diag_loc){c->src, line, (int)(stop - s) + 1};
+            return line > 0;
+        }
+        ls = s;
+    }
+    return 0;
+}
+
 void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const char *expected, int comparison,
                      const char *const *keywords, size_t nkeywords)
 {
@@ -223,6 +264,13 @@ void ax_syntax_error(ax_ctx *c, const YYLTYPE *l, const char *unexpected, const 
     const char *un = unexpected;
     if (c->expr_mode && strcmp(unexpected, "end of file") == 0)
         un = "end of the {...} expression";
+    diag_loc semi;
+    if (strstr(expected, "';'") && strcmp(unexpected, "end of file") != 0 && ax_missing_semicolon_at(c, l, &semi)) {
+        d = ax_error(c, semi, "expected ';' at the end of this line");
+        if (d)
+            diag_hint(d, "the next line starts with %s, which cannot continue this one", un);
+        return;
+    }
     if (expected[0])
         d = ax_error(c, ax_loc(c, l), "unexpected %s, expected %s", un, expected);
     else
@@ -624,6 +672,7 @@ ax_clause *ax_rule(ax_ctx *c, const ax_str *name, const ax_str *title, const ax_
         case AXC_UNLESS: r->unless = it->expr; break;
         case AXC_CITE: r->cite = it->str; break;
         case AXC_THEN:
+            r->then_loc = it->loc;
             r->then_sev = (ast_severity)it->ival;
             r->then_msg = it->msg;
             break;
@@ -859,9 +908,10 @@ ast_expr *ax_matches(ax_ctx *c, ast_expr *a, ast_expr *re, diag_loc op_at)
     (void)c; /* the lexer already made the node */
     if (!re)
         return NULL;
+    (void)op_at;
     re->lhs = a;
+    re->op_loc = re->loc; /* the regex literal itself (errors in the pattern point there) */
     re->loc = ax_first_loc(a, op_at);
-    re->op_loc = op_at;
     return re;
 }
 

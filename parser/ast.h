@@ -63,8 +63,8 @@ struct ast_expr {
     ast_expr *lhs, *rhs, *cond, *at;
     ast_expr **items; /* AST_LIST items, AST_CALL args */
     size_t nitems;
-    /* Where the operator stands (AST_BINARY, AST_IN, AST_MATCHES, AST_RANGE: the
-     * operator token, `not` for `not in`; AST_UNARY, AST_IF, AST_CALL, AST_LIST:
+    /* Where the operator stands (AST_BINARY, AST_IN, AST_RANGE: the
+     * operator token, `not` for `not in`; AST_MATCHES: the regex literal; AST_UNARY, AST_IF, AST_CALL, AST_LIST:
      * same as loc) and, for AST_DOT, the name after the dot.  `loc` stays the
      * first token of the whole expression. */
     diag_loc op_loc;
@@ -129,6 +129,7 @@ typedef struct {
     const char *cite;
     ast_expr *when, *unless;
     ast_severity then_sev;
+    diag_loc then_loc;        /* the `then` keyword (line 0: no `then`) */
     ast_message *then_msg;    /* NULL: default message */
     int has_if_unknown;
     diag_loc if_unknown_loc;

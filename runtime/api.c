@@ -483,9 +483,9 @@ char *mtcr_stats_format(const mtcr_rules *r, const mtcr_stats *s, int detailed, 
     uint64_t verdicts = 0;
     for (int k = 0; k < 5; k++)
         verdicts += s->verdicts[k];
-    snprintf(tmp, sizeof tmp, "%s%llu records read: %llu verdicts, %llu rejected%s\n", color ? "\033[1m" : "",
-             (unsigned long long)s->read, (unsigned long long)verdicts, (unsigned long long)s->rejected,
-             color ? "\033[0m" : "");
+    snprintf(tmp, sizeof tmp, "%s%llu record%s read: %llu verdict%s, %llu rejected%s\n", color ? "\033[1m" : "",
+             (unsigned long long)s->read, s->read == 1 ? "" : "s", (unsigned long long)verdicts,
+             verdicts == 1 ? "" : "s", (unsigned long long)s->rejected, color ? "\033[0m" : "");
     pg_buf_puts(&b, tmp);
     snprintf(tmp, sizeof tmp, "  prohibit %llu, deny %llu, review %llu, notify %llu, clear %llu\n",
              (unsigned long long)s->verdicts[4], (unsigned long long)s->verdicts[3],

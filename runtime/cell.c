@@ -132,7 +132,14 @@ int pg_parse_cell(const pg_rules *rules, const pg_field *f, const char *s, size_
         }
         int m = enum_lookup(e, s, n);
         if (m < 0) {
-            snprintf(whybuf, 128, "is not a %s (expected a member name or title)", e->name);
+            /* name the members when they fit the message buffer (>= 128 bytes) */
+            int w = snprintf(whybuf, 128, "is not a %s (", e->name);
+            for (size_t i = 0; i < e->nmembers && w > 0 && w < 100; i++)
+                w += snprintf(whybuf + w, 128 - (size_t)w, "%s%s", i ? ", " : "", e->members[i]);
+            if (w > 0 && w < 100)
+                snprintf(whybuf + w, 128 - (size_t)w, ")");
+            else
+                snprintf(whybuf, 128, "is not a %s (expected a member name or title)", e->name);
             *why = whybuf;
             return -1;
         }

@@ -551,7 +551,7 @@ int val_parse_bool(const char *s, size_t n, int *out, const char **why)
     default: break;
     }
     if (v < 0) {
-        *why = "is not a boolean (true/false/yes/no/1/0)";
+        *why = "is not a boolean (true/false, yes/no, y/n, 1/0)";
         return -1;
     }
     *out = v;
@@ -601,7 +601,7 @@ int val_valid_civil(int y, int m, int d)
 
 int val_parse_date(const char *s, size_t n, int32_t *days, const char **why)
 {
-    *why = "is not a valid date";
+    *why = "is not a date (expected YYYY-MM-DD)";
     if (n != 10 || s[4] != '-' || s[7] != '-')
         return -1;
     const unsigned char *u = (const unsigned char *)s;
@@ -612,8 +612,10 @@ int val_parse_date(const char *s, size_t n, int32_t *days, const char **why)
     int y = (int)(d0 * 1000 + d1 * 100 + d2 * 10 + d3);
     int m = (int)(d5 * 10 + d6);
     int d = (int)(d8 * 10 + d9);
-    if (!val_valid_civil(y, m, d))
+    if (!val_valid_civil(y, m, d)) {
+        *why = "is not a valid date";
         return -1;
+    }
     *days = val_days_from_civil(y, m, d);
     return 0;
 }
