@@ -134,22 +134,21 @@ static int bad_option(const char *usage, char **argv, int c)
     return EXIT_USAGE;
 }
 
+/* Arguments collected from argv: storage on the caller's stack, as many slots as
+ * argv has, so nothing is allocated and nothing can leak on an early exit. */
 typedef struct {
     const char **v;
     size_t n, cap;
 } strlist;
 
+#define STRLIST(name, argc)                                                                        \
+    const char *name##_slots[(argc) + 1];                                                          \
+    strlist name = {name##_slots, 0, (size_t)(argc) + 1}
+
 static void push(strlist *l, const char *s)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 8;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        if (!l->v) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            exit(EXIT_USAGE);
-        }
-    }
-    l->v[l->n++] = s;
+    if (l->n < l->cap) /* cap is argc + 1: every argument fits */
+        l->v[l->n++] = s;
 }
 
 /* Compile and print every diagnostic; NULL (after printing) on errors. */
@@ -198,7 +197,9 @@ static int cmd_check(int argc, char **argv)
         {"verify", no_argument, 0, OPT_VERIFY}, {"explain", no_argument, 0, OPT_EXPLAIN},
         {"threads", required_argument, 0, OPT_THREADS}, {"summary", no_argument, 0, OPT_SUMMARY},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
-    strlist rules = {0}, inc = {0}, inputs = {0};
+    STRLIST(rules, argc);
+    STRLIST(inc, argc);
+    STRLIST(inputs, argc);
     mtcr_check_options co = {0};
     int format = -1, fail_on = MTCR_DENY, summary = 0, c;
     co.engine = MTCR_ENGINE_AUTO;
@@ -248,6 +249,7 @@ static int cmd_check(int argc, char **argv)
         push(&inputs, argv[i]);
     if (inputs.n == 0)
         push(&inputs, "-");
+    /* every input must be readable before anything is evaluated (SPEC 3: exit 2) */
     for (size_t i = 0; i < inputs.n; i++)
         if (strcmp(inputs.v[i], "-") != 0 && access(inputs.v[i], R_OK) != 0) {
             fprintf(stderr, "%s: cannot read '%s': %s\n", prog, inputs.v[i], strerror(errno));
@@ -262,6 +264,7 @@ static int cmd_check(int argc, char **argv)
     mtcr_stats *st = mtcr_stats_new();
     if (!st) {
         fprintf(stderr, "%s: out of memory\n", prog);
+        mtcr_rules_free(r);
         return EXIT_USAGE;
     }
     int status = 0;
@@ -295,9 +298,6 @@ static int cmd_check(int argc, char **argv)
     }
     mtcr_stats_free(st);
     mtcr_rules_free(r);
-    free(rules.v);
-    free(inc.v);
-    free(inputs.v);
     return status;
 }
 
@@ -324,7 +324,8 @@ static void on_test(void *ud, const mtcr_test_result *t)
 static int cmd_test(int argc, char **argv)
 {
     static const struct option opts[] = {{"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    strlist inc = {0}, paths = {0};
+    STRLIST(inc, argc);
+    STRLIST(paths, argc);
     test_ctx tc = {0};
     int c;
     while ((c = getopt_long(argc, argv, ":I:vh", opts, NULL)) != -1) {
@@ -342,8 +343,6 @@ static int cmd_test(int argc, char **argv)
         return EXIT_USAGE;
     long failed = mtcr_run_tests(r, on_test, &tc);
     mtcr_rules_free(r);
-    free(inc.v);
-    free(paths.v);
     if (failed < 0) {
         fprintf(stderr, "%s: out of memory while running the tests\n", prog);
         return EXIT_USAGE;
@@ -358,7 +357,8 @@ static int cmd_lint(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {"dump", no_argument, 0, 'd'},
                                          {0, 0, 0, 0}};
-    strlist inc = {0}, paths = {0};
+    STRLIST(inc, argc);
+    STRLIST(paths, argc);
     int c, dump = 0;
     while ((c = getopt_long(argc, argv, ":I:h", opts, NULL)) != -1) {
         switch (c) {
@@ -388,8 +388,6 @@ static int cmd_lint(int argc, char **argv)
         mtcr_free(text);
     }
     mtcr_rules_free(r);
-    free(inc.v);
-    free(paths.v);
     return status;
 }
 
@@ -426,7 +424,8 @@ static int cmd_schema(int argc, char **argv)
                                          {"record", required_argument, 0, OPT_RECORD},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    strlist inc = {0}, rules = {0};
+    STRLIST(inc, argc);
+    STRLIST(rules, argc);
     const char *record = NULL;
     int c;
     while ((c = getopt_long(argc, argv, ":r:I:h", opts, NULL)) != -1) {
@@ -464,8 +463,6 @@ static int cmd_schema(int argc, char **argv)
         }
     }
     mtcr_rules_free(r);
-    free(inc.v);
-    free(rules.v);
     return status;
 }
 

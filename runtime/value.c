@@ -299,6 +299,8 @@ static size_t val_clip(const char *s, size_t n, size_t max)
 
 static const char *val_article(val_dim d) { return d == DIM_IMPULSE ? "an" : "a"; }
 
+static int val_storage_fast(uint64_t w, int64_t e10, int neg, const val_unit *u, double *out);
+
 int val_parse_quantity(const char *s, size_t n, val_dim dim, const val_unit *default_unit,
                        double *si, const char **why, char *whybuf)
 {
@@ -344,7 +346,9 @@ int val_parse_quantity(const char *s, size_t n, val_dim dim, const val_unit *def
             return -1;
         }
     }
-    double r = val_to_storage(v, u);
+    double r;
+    if (!(sc.exact && val_storage_fast(sc.w, sc.e10, sc.neg, u, &r)))
+        r = val_to_storage(v, u);
     if (isinf(r)) {
         *why = "is out of range";
         return -1;
@@ -448,12 +452,31 @@ int val_format_double(double v, char *buf)
 
 /* ---- exact unit conversion ---------------------------------------------------- */
 
+/* w * 10^e10 (w and the power exact in doubles) times u's factor with one rounding,
+ * when that can be done in doubles: then the product w * fmant is exact and one
+ * multiplication or division by an exact power of ten rounds once.  0: not here. */
+static int val_storage_fast(uint64_t w, int64_t e10, int neg, const val_unit *u, double *out)
+{
+    if (w > (1ull << 53) || (u->fmant > 1 && w > (1ull << 53) / u->fmant))
+        return 0;
+    int64_t e = e10 + u->fexp;
+    if (e > 22 || e < -22)
+        return 0;
+    double d = (double)(w * u->fmant);
+    d = e >= 0 ? d * val_pow10[e] : d / val_pow10[-e];
+    *out = neg ? -d : d;
+    return 1;
+}
+
 double val_to_storage(double x, const val_unit *u)
 {
     if (u->fmant == 1 && u->fexp == 0)
         return x;
     if (x == 0.0 || !isfinite(x))
         return x * u->factor;
+    double r, ax = fabs(x);
+    if (ax < 9007199254740992.0 && ax == floor(ax) && val_storage_fast((uint64_t)ax, 0, x < 0, u, &r))
+        return r; /* the common case: a whole number of units */
     /* the shortest decimal of x: sign, up to 17 significant digits, an exponent */
     char dec[40];
     int len = val_format_double(x, dec);
@@ -503,6 +526,14 @@ int val_format_in_unit(double v, const val_unit *u, char *buf)
     double c = v / u->factor;
     if (!isfinite(c))
         return val_format_double(c, buf);
+    /* usually c's own shortest decimal is short and converts back to v; a long one
+     * (15+ digits) is rounding noise, and a shorter decimal is searched for below */
+    int len = val_format_double(c, buf);
+    int digits = 0;
+    for (int i = 0; i < len && buf[i] != 'e'; i++)
+        digits += buf[i] >= '0' && buf[i] <= '9';
+    if (digits < 15 && val_to_storage(c, u) == v)
+        return len;
     /* the shortest decimal near c that converts back to exactly v; else c's own
      * (the C locale keeps the decimal point a '.', as in val_format_double) */
     locale_t cl = newlocale(LC_ALL_MASK, "C", (locale_t)0);
