@@ -526,11 +526,74 @@ static int rd_skip_blank_csv(rd_reader *r)
 
 /* Parses one record at pos into `cells` (nsel slots).  On RD_OK pos and line move
  * past it; on RD_MORE nothing is consumed but blank lines. */
+#ifdef __SSE2__
+/* The fast path of csv_record for a plain line: no '"', no '\r', no byte >= 0x80
+ * before its '\n', and the '\n' at least 16 bytes before the window's end.  The
+ * line is split at the commas of each 16-byte block (a bit mask, one step per
+ * cell) instead of scanning cell by cell; this is most of a screening file.
+ * Returns the number of cells and sets *next past the '\n', or 0 when the line is
+ * not plain (the general path then reads it; nothing has been written but cells). */
+static size_t csv_plain_line(const rd_reader *r, rd_cell *cells, const char *p, const char *e, const char **next)
+{
+    const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"'),
+                  cr = _mm_set1_epi8('\r');
+    const int32_t *cmap = r->cmap;
+    const size_t nmap = cmap ? r->nhdr : 0;
+    size_t col = 0;
+    const char *cs = p;
+    for (const char *q = p; e - q >= 16; q += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        unsigned nlm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+        unsigned bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr))) |
+                       (unsigned)_mm_movemask_epi8(v);
+        unsigned lim = nlm ? (nlm & (0u - nlm)) - 1 : 0xFFFFu; /* the bytes before the line's end */
+        if (bad & lim)
+            return 0;
+        unsigned cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) & lim;
+        for (;;) {
+            const char *ce;
+            if (cm) {
+                ce = q + __builtin_ctz(cm);
+                cm &= cm - 1;
+            } else if (nlm) {
+                ce = q + __builtin_ctz(nlm);
+            } else
+                break;
+            int32_t slot = col < nmap ? cmap[col] : -1;
+            if (slot >= 0 && ce > cs)
+                cells[slot] = (rd_cell){cs, (uint32_t)(ce - cs), 1, 0};
+            col++;
+            cs = ce + 1;
+            if (*ce == '\n') {
+                *next = cs;
+                return col;
+            }
+        }
+    }
+    return 0;
+}
+#endif
+
 static int csv_record(rd_reader *r, rd_cell *cells, uint64_t *line, const char **error)
 {
     int st = rd_skip_blank_csv(r);
     if (st != RD_OK)
         return st;
+#ifdef __SSE2__
+    {
+        const char *next;
+        for (size_t i = 0; i < r->nsel; i++)
+            cells[i] = (rd_cell){0};
+        size_t ncol = csv_plain_line(r, cells, r->buf + r->pos, r->buf + r->end, &next);
+        if (ncol) {
+            *line = r->line;
+            *error = ncol == r->nhdr ? NULL : rd_rowerr(r, "expected %zu cells, found %zu", r->nhdr, ncol);
+            r->line++;
+            r->pos = (size_t)(next - r->buf);
+            return RD_OK;
+        }
+    }
+#endif
     const char *p = r->buf + r->pos, *e = r->buf + r->end;
     const int eof = r->eof;
     const size_t nmap = r->nhdr, nsel = r->nsel;
