@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "program.h"
 #include "reader.h"
+#include "cell.h"
 #include "writer.h"
 
 /* Rows per batch: large enough that per-step dispatch is amortised, small enough
@@ -226,13 +227,9 @@ static __attribute__((noinline)) void fill_missing(pg_batch *bt, const pg_field 
     }
 }
 
-static __attribute__((noinline)) void fill_parsed(pg_batch *bt, const pg_field *fd, pg_val *v, size_t i,
-                                                  const char *s, size_t n)
+static __attribute__((noinline)) void fill_reject(pg_batch *bt, const pg_field *fd, pg_val *v, size_t i,
+                                                  const char *s, size_t n, const char *why)
 {
-    const char *why = NULL;
-    char whybuf[160];
-    if (pg_parse_cell(bt->rules, fd, s, n, v, &why, whybuf) == 0)
-        return;
     v->known = 0;
     if (!bt->rejected[i]) {
         bt->rejected[i] = 1;
@@ -243,19 +240,21 @@ static __attribute__((noinline)) void fill_parsed(pg_batch *bt, const pg_field *
 }
 
 /* Read one cell into field f of row i; a bad or missing required cell rejects the row
- * (the first reason is kept).  Inline: it runs once per cell. */
-static inline void fill_cell(pg_batch *bt, size_t f, size_t i, const char *s, size_t n, int present)
+ * (the first reason is kept).  Inline with the cell parser (cell.h): it runs once
+ * per cell of every record. */
+static inline __attribute__((always_inline)) void fill_cell(pg_batch *bt, size_t f, size_t i, const char *s,
+                                                            size_t n, int present)
 {
     const pg_field *fd = &bt->rec->fields[f];
     pg_val *v = &bt->regs[f][i];
-    if (!present)
+    if (!present) {
         fill_missing(bt, fd, v, i);
-    else if (fd->type == PT_STR) { /* strings are taken as they are (pg_parse_cell agrees) */
-        v->s = s;
-        v->len = (uint32_t)n;
-        v->known = 1;
-    } else
-        fill_parsed(bt, fd, v, i, s, n);
+        return;
+    }
+    const char *why = NULL;
+    char whybuf[160];
+    if (pg_cell_parse(bt->rules, fd, s, n, v, &why, whybuf) != 0)
+        fill_reject(bt, fd, v, i, s, n, why);
 }
 
 /* ---- embedding batches ---------------------------------------------------------------------------- */
