@@ -244,6 +244,25 @@ static ck_decl *lookup_visible(ck *c, const cm_module *m, const char *name, int 
     return found;
 }
 
+/* Is `name` declared in m or a module visible from m?  (No diagnostics.) */
+static int lookup_visible_quiet(ck *c, const cm_module *m, const char *name)
+{
+    const cm_module *vis[MAXVIS];
+    size_t nv = visible_modules(c, m, vis, MAXVIS);
+    for (size_t i = 0; i < nv; i++)
+        if (lookup_in(c, vis[i], name, 0) || lookup_in(c, vis[i], name, 1))
+            return 1;
+    return 0;
+}
+
+static int field_index(const pg_record *r, const char *name)
+{
+    for (size_t i = 0; r && i < r->nfields; i++)
+        if (strcmp(r->fields[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
 /* A visible module named exactly `name`. */
 static const cm_module *visible_module_named(ck *c, const cm_module *m, const char *name)
 {
@@ -572,6 +591,20 @@ static int const_value(ck *c, const cm_module *m, const ast_expr *e, ty expect, 
         if (ne > 1) {
             err(c, e->loc, "'%s' is a member of several enums; write it where the enum type is known",
                 e->str);
+            return -1;
+        }
+        if (expect.k == TY_ENUM && !k) {
+            const pg_enum *en = &((pg_enum *)c->enums.data)[expect.en];
+            if (en->is_country) {
+                diag *d = err(c, e->loc, "'%s' is not a country code", e->str);
+                if (d)
+                    diag_hint(d, "countries are ISO 3166-1 alpha-2 codes in rules: FR, CN, KP");
+            } else {
+                diag *d = err(c, e->loc, "'%s' is not a member of %s", e->str, en->name);
+                const char *near = diag_suggest(e->str, en->members, en->nmembers);
+                if (d && near)
+                    diag_hint(d, "did you mean '%s'?", near);
+            }
             return -1;
         }
         err(c, e->loc, "'%s' is not a constant", e->str);
@@ -1639,6 +1672,29 @@ static rv lower_dot(lw *w, const cm_module *m, const ast_expr *e, ty expect)
             r = postfix(w, r, ids[i], locs[i]);
         return r;
     }
+    /* a prefix naming a module that is loaded but not imported here, when the first
+     * name is not something visible: say so rather than "no field 'acme'" */
+    if (!lookup_visible_quiet(c, m, ids[0]) && !(w->rec_id >= 0 && field_index(w->rec, ids[0]) >= 0)) {
+        for (size_t j = n - 1; j >= 1; j--) {
+            pg_buf b = {0};
+            for (size_t i = 0; i < j; i++) {
+                if (i)
+                    pg_buf_putc(&b, '.');
+                pg_buf_puts(&b, ids[i]);
+            }
+            const cm_module *lm = NULL;
+            for (size_t i = 0; b.p && i < c->L->nall && !lm; i++)
+                if (c->L->all[i]->name && strcmp(c->L->all[i]->name, b.p) == 0)
+                    lm = c->L->all[i];
+            mtcr_xfree(b.p);
+            if (!lm)
+                continue;
+            diag *d = err(c, locs[0], "module '%s' is not imported by module '%s'", lm->name, m->name ? m->name : "?");
+            if (d)
+                diag_hint(d, "add `import %s;` to use %s.%s", lm->name, lm->name, ids[j]);
+            return RV_ERR;
+        }
+    }
     int dummy;
     ty te;
     rv r = lower_name(w, m, ids[0], locs[0], T_ERR, 0, &dummy, &te);
@@ -2460,8 +2516,23 @@ static void check_unused(ck *c, ar_vec *used_lets)
             used |= u[j] == k->d;
         if (used)
             continue;
-        if (c->records.len == 0)
+        if (c->records.len == 0) {
+            /* no record type anywhere: a const needs none (a let would read fields) */
+            if (k->d->kind != DECL_CONST)
+                continue;
+            pg_record none = {0};
+            lw w;
+            memset(&w, 0, sizeof w);
+            w.c = c;
+            w.rec_id = -1;
+            w.rec = &none;
+            ar_vec_init(&w.steps, sizeof(pg_step));
+            ar_vec_init(&w.consts, sizeof(pg_val));
+            ar_vec_init(&w.memos, sizeof(memo));
+            lower_const_decl(&w, k, k->d->loc);
+            lw_free(&w);
             continue;
+        }
         /* pick the record: one of this module's, else the first visible */
         int rid = 0;
         ck_decl **rds = c->record_decls.data;
@@ -2544,10 +2615,13 @@ cm_compiled *cm_compile(const char *const *include_dirs, size_t ninclude, const 
             if (dg)
                 diag_hint(dg, "say which record type it judges, e.g. `applies to transfer;`");
         } else {
+            size_t errs_before = c.D->nerrors;
             ck_decl *rk = resolve_type_decl(&c, k->m, &d->applies_to);
             if (rk && rk->d->kind == DECL_RECORD)
                 pc.record = rk->id;
-            else if (rk || !strchr(d->applies_to.name, '.')) {
+            else if (!rk && c.D->nerrors > errs_before) {
+                /* already reported (an ambiguous or unknown qualified name) */
+            } else if (rk || !strchr(d->applies_to.name, '.')) {
                 const char **names = ar_alloc(c.A, (c.record_decls.len + 1) * sizeof(char *));
                 ck_decl **rds = c.record_decls.data;
                 for (size_t r = 0; names && r < c.record_decls.len; r++)

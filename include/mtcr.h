@@ -184,8 +184,10 @@ MTCR_API uint64_t mtcr_stats_verdicts(const mtcr_stats *s, mtcr_severity sev);
 MTCR_API char *mtcr_stats_format(const mtcr_rules *r, const mtcr_stats *s, int detailed, int color);
 
 /* Check one input file ("-" = standard input; CSV or JSON Lines, gzip or not) and
- * write the records to `write`.  Status: 0 done (stats updated; records may have
- * been rejected); -1 an error before any record was evaluated or an I/O error —
+ * write the records to `write`.  `stats` may be NULL (no counts kept); one stats
+ * object may collect several files of the same rules.  Status: 0 done (stats
+ * updated; records may have been rejected); -1 an error before any record was
+ * evaluated or an I/O error —
  * *error is a heap message (mtcr_free), e.g. a missing required column or an
  * ambiguous record type. */
 MTCR_API int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char *path,

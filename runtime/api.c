@@ -681,7 +681,7 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
                     void *ud, mtcr_stats *stats, char **error)
 {
     *error = NULL;
-    if (stats_bind(stats, r)) {
+    if (stats && stats_bind(stats, r)) {
         *error = heap_printf("out of memory (or statistics shared between rule sets)");
         return -1;
     }
@@ -691,8 +691,19 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
         *error = e ? e : heap_printf("cannot open '%s'", path);
         return -1;
     }
-    if (!rd_has_records(rd)) { /* empty input: 0 records */
+    if (!rd_has_records(rd)) { /* empty input: 0 records (a csv output still gets its header) */
         rd_close(rd);
+        wr_ctx w = {0};
+        w.fmt = o->format;
+        w.with_file = o->with_file;
+        w.header_done = o->no_header;
+        w.write = write;
+        w.ud = ud;
+        wr_begin(&w);
+        if (wr_finish(&w) != 0) {
+            *error = heap_printf("cannot write the output");
+            return -1;
+        }
         return 0;
     }
     int rec_id = choose_record(r, o->record, rd, error);
@@ -758,7 +769,8 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
             break;
         }
         for (long i = 0; i < n; i++) {
-            count_row(stats, bt, (size_t)i);
+            if (stats)
+                count_row(stats, bt, (size_t)i);
             if (!wr_wants(&w, bt, (size_t)i))
                 continue;
             const rd_cell *idc = id_field >= 0 ? &b.cells[(size_t)i * b.ncols + id_field] : NULL;

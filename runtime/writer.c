@@ -311,6 +311,25 @@ static void csv_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line,
 #undef PREFIX
 }
 
+/* Text output goes to terminals: control bytes from the data (ESC, CR, newlines in
+ * a quoted cell...) are shown as \xNN, never sent, so input cannot move the cursor
+ * or recolour the screen. */
+static void text_put(pg_buf *b, const char *s, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != 0x7f)
+            continue;
+        pg_buf_put(b, s + start, i - start);
+        char esc[8];
+        snprintf(esc, sizeof esc, "\\x%02x", c);
+        pg_buf_puts(b, esc);
+        start = i + 1;
+    }
+    pg_buf_put(b, s + start, n - start);
+}
+
 static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line, const char *id,
                         size_t idlen, const char *reject)
 {
@@ -322,13 +341,13 @@ static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
     pg_buf_puts(b, head);
     pg_buf_puts(b, "  ");
     if (id)
-        pg_buf_put(b, id, idlen);
+        text_put(b, id, idlen);
     else
         pg_buf_puts(b, "(no id)");
     pg_buf_puts(b, "  ");
     if (reject) {
         pg_buf_puts(b, w->color ? "\033[1;35mREJECTED\033[0m  " : "REJECTED  ");
-        pg_buf_puts(b, reject);
+        text_put(b, reject, strlen(reject));
         pg_buf_putc(b, '\n');
         return;
     }
@@ -359,7 +378,7 @@ static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
         pg_buf_puts(b, ": ");
         msg->len = 0;
         pg_render_message(msg, bt, r, row, o == PG_UNKNOWN);
-        pg_buf_put(b, msg->p ? msg->p : "", msg->len);
+        text_put(b, msg->p ? msg->p : "", msg->len);
         if (r->cite[0]) {
             pg_buf_puts(b, w->color ? "  \033[2m[" : "  [");
             pg_buf_puts(b, r->cite);
@@ -375,7 +394,9 @@ static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
                     pg_buf_puts(b, ", ");
                 pg_buf_puts(b, ev->label);
                 pg_buf_puts(b, ev->fmt.type == PT_BOOL && !ev->is_field ? " is " : " = ");
-                pg_buf_fmt_val(b, rules, &ev->fmt, &bt->regs[ev->reg][row]);
+                msg->len = 0;
+                pg_buf_fmt_val(msg, rules, &ev->fmt, &bt->regs[ev->reg][row]);
+                text_put(b, msg->p ? msg->p : "", msg->len);
             }
             pg_buf_putc(b, '\n');
         }
