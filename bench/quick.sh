@@ -2,8 +2,10 @@
 # quick.sh — end-to-end throughput of `mtcr-rules check` on 1M synthetic transfers
 # (CSV in, JSON Lines findings out, one core), with two rule sets side by side in the
 # same run: the Guidelines module (mtcr.guidelines with what it imports) and the
-# whole built-in standard library.  Runs alternate so that machine noise hits both;
-# the figure is the median of the runs.
+# whole built-in standard library; and two baselines in the same run: `wc -l` (reading
+# the file, the floor) and a one-rule awk filter (`payload >= 500 && range >= 300`,
+# printing the ids: no quoting, no validation, no units).  Runs alternate so that
+# machine noise hits all of them; the figures are medians, and ratios to the baselines.
 # Usage: sh bench/quick.sh [path/to/mtcr-rules] [ROWS] [RUNS]
 # The data is generated once under bench/data/ (bench/gen.c, fixed seed).
 set -eu
@@ -33,17 +35,32 @@ run() {
   awk "BEGIN {print $end - $start}" >> build/bench/$name.times
 }
 
+# baseline NAME COMMAND...: one timed run of a baseline over the data
+baseline() {
+  name=$1
+  shift
+  start=$(date +%s.%N)
+  "$@" < "$DATA" > build/bench/$name.out
+  end=$(date +%s.%N)
+  awk "BEGIN {print $end - $start}" >> build/bench/$name.times
+}
+
 rm -f build/bench/*.times
 i=0
 while [ $i -lt "$RUNS" ]; do
   run guidelines -r stdlib/mtcr/guidelines.mtcr -I stdlib
   run stdlib
+  baseline awk awk -F, 'NR > 1 && $11 + 0 >= 500 && $12 + 0 >= 300 { print $1 }'
+  baseline wc wc -l
   i=$((i+1))
 done
-for name in guidelines stdlib; do
-  med=$(sort -n build/bench/$name.times | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  printed=$(wc -l < build/bench/$name.jsonl)
-  echo "$name: runs $(tr '\n' ' ' < build/bench/$name.times)s; median $med s = $(awk "BEGIN {printf \"%d\", $ROWS / $med}") records/s; $printed records printed"
+median() { sort -n build/bench/$1.times | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for name in guidelines stdlib awk wc; do
+  med=$(median $name)
+  echo "$name: runs $(tr '\n' ' ' < build/bench/$name.times)s; median $med s = $(awk "BEGIN {printf \"%d\", $ROWS / $med}") records/s"
 done
+echo "printed: guidelines $(wc -l < build/bench/guidelines.jsonl) records, stdlib $(wc -l < build/bench/stdlib.jsonl) records"
+g=$(median guidelines); a=$(median awk); w=$(median wc); s=$(median stdlib)
+echo "ratios (median time / median time): guidelines/awk $(awk "BEGIN {printf \"%.2f\", $g / $a}"), stdlib/awk $(awk "BEGIN {printf \"%.2f\", $s / $a}"), guidelines/wc $(awk "BEGIN {printf \"%.2f\", $g / $w}")"
 echo "stdlib summary:"
 cat build/bench/stdlib.err

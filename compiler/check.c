@@ -1594,6 +1594,18 @@ static rv lower_call(lw *w, const cm_module *m, const ast_expr *e)
 }
 
 /* Flatten a chain of AST_DOT over an AST_NAME into identifiers; 0 if the base is not a name. */
+/* "a.b.c" from the first n names (heap, mtcr_xfree; NULL on out of memory). */
+static char *join_ids(const char *const *ids, size_t n)
+{
+    pg_buf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            pg_buf_putc(&b, '.');
+        pg_buf_puts(&b, ids[i]);
+    }
+    return b.oom ? (mtcr_xfree(b.p), NULL) : b.p;
+}
+
 static size_t flatten_dots(const ast_expr *e, const char **ids, diag_loc *locs, size_t max)
 {
     const ast_expr *chain[64];
@@ -1649,14 +1661,9 @@ static rv lower_dot(lw *w, const cm_module *m, const ast_expr *e, ty expect)
         return postfix(w, lower(w, m, e->lhs, T_ERR), e->str, e->op_loc.line ? e->op_loc : e->loc);
     /* the longest prefix naming a visible module qualifies the next name */
     for (size_t j = n - 1; j >= 1; j--) {
-        pg_buf b = {0};
-        for (size_t i = 0; i < j; i++) {
-            if (i)
-                pg_buf_putc(&b, '.');
-            pg_buf_puts(&b, ids[i]);
-        }
-        const cm_module *qm = b.p ? visible_module_named(c, m, b.p) : NULL;
-        mtcr_xfree(b.p);
+        char *prefix = join_ids(ids, j);
+        const cm_module *qm = prefix ? visible_module_named(c, m, prefix) : NULL;
+        mtcr_xfree(prefix);
         if (!qm)
             continue;
         ck_decl *k = lookup_in(c, qm, ids[j], 0);
@@ -1676,17 +1683,9 @@ static rv lower_dot(lw *w, const cm_module *m, const ast_expr *e, ty expect)
      * name is not something visible: say so rather than "no field 'acme'" */
     if (!lookup_visible_quiet(c, m, ids[0]) && !(w->rec_id >= 0 && field_index(w->rec, ids[0]) >= 0)) {
         for (size_t j = n - 1; j >= 1; j--) {
-            pg_buf b = {0};
-            for (size_t i = 0; i < j; i++) {
-                if (i)
-                    pg_buf_putc(&b, '.');
-                pg_buf_puts(&b, ids[i]);
-            }
-            const cm_module *lm = NULL;
-            for (size_t i = 0; b.p && i < c->L->nall && !lm; i++)
-                if (c->L->all[i]->name && strcmp(c->L->all[i]->name, b.p) == 0)
-                    lm = c->L->all[i];
-            mtcr_xfree(b.p);
+            char *prefix = join_ids(ids, j);
+            const cm_module *lm = prefix ? cm_find_module(c->L, prefix) : NULL;
+            mtcr_xfree(prefix);
             if (!lm)
                 continue;
             diag *d = err(c, locs[0], "module '%s' is not imported by module '%s'", lm->name, m->name ? m->name : "?");

@@ -15,33 +15,9 @@
 
 #include "mtcr.h"
 
-static char tmpdir[256];
+#define TMP_PREFIX "mtcr-test-api"
+#include "tmpfiles.h"
 
-static const char *write_tmp(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mtcr-test-api-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* A small self-contained rule set used by several tests. */
 static const char *RULES =
@@ -83,12 +59,6 @@ static const char *RULES =
     "    if unknown ignore;\n"
     "  }\n"
     "}\n";
-
-static mtcr_rules *compile_text(const char *name, const char *text, mtcr_diagnostics **d)
-{
-    const char *p = write_tmp(name, text);
-    return mtcr_compile(NULL, p, d);
-}
 
 static void set(mtcr_batch *b, size_t row, const char *f, const char *v)
 {

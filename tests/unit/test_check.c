@@ -20,47 +20,15 @@
 
 #include "mtcr.h"
 
-static char tmpdir[256];
+#define TMP_PREFIX "mtcr-test-check"
+#include "tmpfiles.h"
 
-/* Write `text` to tmpdir/name (subdirectories must exist) and return the path
- * (a static buffer: copy it to keep it across calls). */
-static const char *write_tmp(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 static void make_subdir(const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     assert_true(mkdir(path, 0700) == 0 || access(path, F_OK) == 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mtcr-test-check-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static mtcr_rules *compile_text(const char *name, const char *text, mtcr_diagnostics **d)
-{
-    const char *p = write_tmp(name, text);
-    return mtcr_compile(NULL, p, d);
 }
 
 /* Print every diagnostic (shown by cmocka when a test fails). */

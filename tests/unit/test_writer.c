@@ -19,39 +19,9 @@
 
 #include "mtcr.h"
 
-static char tmpdir[256];
+#define TMP_PREFIX "mtcr-test-writer"
+#include "tmpfiles.h"
 
-/* Write `len` bytes to tmpdir/name; returns the path (static buffer). */
-static const char *write_tmp_n(const char *name, const char *text, size_t len)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    fclose(f);
-    return path;
-}
-
-static const char *write_tmp(const char *name, const char *text)
-{
-    return write_tmp_n(name, text, strlen(text));
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mtcr-test-writer-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Two rules: `heavy` fires with a message that interpolates the free-text
  * `note` (so input text reaches the output), `far` fires with its title and
