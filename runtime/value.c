@@ -788,42 +788,64 @@ int val_country_lookup(const char *s, size_t n)
 
 /* ---- strings ------------------------------------------------------------------- */
 
-static int val_is_alnum_ascii(unsigned char c) { return val_is_digit(c) || (unsigned char)((c | 0x20) - 'a') < 26u; }
 
 /* A last word that normalize() drops (LANGUAGE 5). */
 static int val_is_suffix_word(const char *w, size_t n)
 {
-    static const char *const words[] = {"co",  "ltd",  "corp",    "inc",         "llc",
-                                        "jsc", "gmbh", "company", "corporation", "limited"};
-    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-        if (strlen(words[k]) == n && memcmp(words[k], w, n) == 0)
-            return 1;
-    return 0;
+    /* by length first: normalize() runs on every name a normalized set is asked about */
+    switch (n) {
+    case 2: return memcmp(w, "co", 2) == 0;
+    case 3: return memcmp(w, "ltd", 3) == 0 || memcmp(w, "inc", 3) == 0 || memcmp(w, "llc", 3) == 0 ||
+                   memcmp(w, "jsc", 3) == 0;
+    case 4: return memcmp(w, "corp", 4) == 0 || memcmp(w, "gmbh", 4) == 0;
+    case 7: return memcmp(w, "company", 7) == 0 || memcmp(w, "limited", 7) == 0;
+    case 11: return memcmp(w, "corporation", 11) == 0;
+    default: return 0;
+    }
 }
+
+/* normalize()'s view of a byte: 0 for an ASCII separator, else the byte itself
+ * with ASCII letters lowered (bytes >= 0x80, parts of UTF-8 letters, are kept). */
+static const unsigned char val_norm_map[256] = {
+#define D(c) [c] = c
+#define L(c) [c] = (c) + 32, [(c) + 32] = (c) + 32
+    D('0'), D('1'), D('2'), D('3'), D('4'), D('5'), D('6'), D('7'), D('8'), D('9'),
+    L('A'), L('B'), L('C'), L('D'), L('E'), L('F'), L('G'), L('H'), L('I'), L('J'), L('K'), L('L'), L('M'),
+    L('N'), L('O'), L('P'), L('Q'), L('R'), L('S'), L('T'), L('U'), L('V'), L('W'), L('X'), L('Y'), L('Z'),
+#undef D
+#undef L
+#define H(c) [c] = c
+#define H8(c) H(c), H(c + 1), H(c + 2), H(c + 3), H(c + 4), H(c + 5), H(c + 6), H(c + 7)
+#define H64(c) H8(c), H8(c + 8), H8(c + 16), H8(c + 24), H8(c + 32), H8(c + 40), H8(c + 48), H8(c + 56)
+    H64(0x80), H64(0xC0),
+#undef H
+#undef H8
+#undef H64
+};
 
 size_t val_normalize(const char *s, size_t n, char *out)
 {
     size_t len = 0;
+    size_t last_space = SIZE_MAX; /* where the last separator space was written */
     int gap = 0; /* a run of separators is pending since the last kept byte */
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80 && !val_is_alnum_ascii(c)) {
+        unsigned char t = val_norm_map[(unsigned char)s[i]];
+        if (!t) {
             gap = 1;
             continue;
         }
-        if (gap && len > 0)
+        if (gap && len > 0) {
+            last_space = len;
             out[len++] = ' ';
+        }
         gap = 0;
-        out[len++] = (char)val_lower(c);
+        out[len++] = (char)t;
     }
-    for (;;) {
+    /* drop trailing legal-form words while more than one word remains */
+    while (last_space != SIZE_MAX && val_is_suffix_word(out + last_space + 1, len - last_space - 1)) {
+        len = last_space;
         char *sp = memrchr(out, ' ', len);
-        if (!sp)
-            break;
-        size_t start = (size_t)(sp - out) + 1;
-        if (!val_is_suffix_word(out + start, len - start))
-            break;
-        len = start - 1;
+        last_space = sp ? (size_t)(sp - out) : SIZE_MAX;
     }
     return len;
 }
