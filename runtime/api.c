@@ -248,7 +248,13 @@ static inline __attribute__((always_inline)) void fill_cell(pg_batch *bt, size_t
     const pg_field *fd = &bt->rec->fields[f];
     pg_val *v = &bt->regs[f][i];
     if (!present) {
-        fill_missing(bt, fd, v, i);
+        if (fd->required)
+            fill_missing(bt, fd, v, i);
+        else { /* the common case, inline: an empty optional cell */
+            v->known = 0;
+            v->len = 0;
+            v->s = "";
+        }
         return;
     }
     const char *why = NULL;
