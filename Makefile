@@ -98,6 +98,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# The interpreter's steps are loops over a batch of rows; the Kleene-byte steps
+# (NOT, AND, OR, rule outcomes) only pay off vectorized, which -O2 does not do for
+# loops of a run-time length.  (Measured: bench/quick.sh and cachegrind.)
+$(BUILD)/runtime/interp.o: ALL_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
+
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-function -MMD -MP -c $< -o $@
 

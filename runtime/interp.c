@@ -24,6 +24,111 @@ _Static_assert(sizeof(pg_val) == 16, "pg_val is two words");
 
 /* ---- batches ------------------------------------------------------------------ */
 
+static int is_logic_step(int op)
+{
+    return op == PG_NOT || op == PG_AND || op == PG_OR || op == PG_IS_TRUE || op == PG_NOT_FALSE || op == PG_RULE;
+}
+
+/* Steps that compute a truth value directly as Kleene bytes (then widened to
+ * pg_vals only when something reads those). */
+static int makes_kleene(int op)
+{
+    switch (op) {
+    case PG_NOT: case PG_AND: case PG_OR: case PG_IS_TRUE: case PG_NOT_FALSE: case PG_KNOWN: case PG_MISSING:
+    case PG_EQ_I: case PG_NE_I: case PG_LT_I: case PG_LE_I: case PG_GT_I: case PG_GE_I:
+    case PG_EQ_N: case PG_NE_N: case PG_LT_N: case PG_LE_N: case PG_GT_N: case PG_GE_N:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void kleene_from_val(uint8_t *t, const pg_val *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        t[i] = (uint8_t)(v[i].known ? (v[i].i != 0 ? 2 : 0) : 1);
+}
+
+static void val_from_kleene(pg_val *v, const uint8_t *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        v[i].known = t[i] != 1;
+        v[i].i = t[i] == 2;
+    }
+}
+
+/* A register a message or evidence shows: a truth value computed as bytes stays
+ * bytes (pg_batch_value widens one row when it is printed); the rest are pg_vals. */
+static void mark_shown(uint8_t *use, const uint8_t *kleene_made, uint32_t nregs, uint32_t r)
+{
+    if (r < nregs)
+        use[r] |= kleene_made[r] ? PG_USE_KLEENE : PG_USE_VAL;
+}
+
+pg_val pg_batch_value(const pg_batch *b, uint32_t reg, size_t row)
+{
+    if (!(b->use[reg] & PG_USE_VAL) && b->kleene[reg]) {
+        uint8_t t = b->kleene[reg][row];
+        return (pg_val){.i = t == 2, .known = t != 1};
+    }
+    return b->regs[reg][row];
+}
+
+/* Which form of each register is read (pg_batch.use), and the Kleene columns. */
+static int kleene_setup(pg_batch *b)
+{
+    const pg_record *rec = b->rec;
+    const pg_rules *rules = b->rules;
+    uint32_t nr = rec->nregs;
+    b->use = mtcr_xcalloc(nr ? nr : 1, 1);
+    b->kleene = mtcr_xcalloc(nr ? nr : 1, sizeof *b->kleene);
+    b->kscratch = mtcr_xcalloc(b->cap, 1);
+    if (!b->use || !b->kleene || !b->kscratch)
+        return -1;
+    uint8_t *made = mtcr_xcalloc(nr ? nr : 1, 1); /* registers written by a Kleene-byte step */
+    if (!made)
+        return -1;
+    for (size_t si = 0; si < rec->nsteps; si++)
+        if (makes_kleene(rec->steps[si].op) && rec->steps[si].dst < nr)
+            made[rec->steps[si].dst] = 1;
+    for (uint32_t r = 0; r < rec->nfields + rec->nconsts && r < nr; r++)
+        b->use[r] |= PG_USE_VAL; /* fields and constants are filled as pg_vals */
+    for (size_t si = 0; si < rec->nsteps; si++) {
+        const pg_step *st = &rec->steps[si];
+        uint32_t ops[3] = {st->a, st->b, st->c};
+        for (int k = 0; k < 3; k++) {
+            uint32_t r = ops[k];
+            if (r >= nr)
+                continue;
+            /* set and regex operands (b of IN_SET, IN_SET_AT, MATCHES) are indices */
+            if (k == 1 && (st->op == PG_IN_SET || st->op == PG_IN_SET_AT || st->op == PG_MATCHES))
+                continue;
+            b->use[r] |= is_logic_step(st->op) ? PG_USE_KLEENE : PG_USE_VAL;
+        }
+    }
+    for (size_t k = 0; k < rec->nrules; k++) {
+        const pg_rule *ru = &rules->rules[rec->rules[k]];
+        const pg_message *ms[2] = {&ru->then_msg, &ru->unknown_msg};
+        for (int m = 0; m < 2; m++)
+            for (size_t p = 0; p < ms[m]->nparts; p++)
+                if (!ms[m]->parts[p].text)
+                    mark_shown(b->use, made, nr, ms[m]->parts[p].reg);
+        for (size_t e = 0; e < ru->nevidence; e++)
+            mark_shown(b->use, made, nr, ru->evidence[e].reg);
+    }
+    mtcr_xfree(made);
+    for (uint32_t r = 0; r < nr; r++) {
+        if (!b->use[r])
+            b->use[r] = PG_USE_VAL; /* read by nobody: keep the pg_val, the plain form */
+        if (b->use[r] & PG_USE_KLEENE) {
+            b->kleene[r] = mtcr_xcalloc(b->cap, 1);
+            if (!b->kleene[r])
+                return -1;
+        }
+    }
+    return 0;
+}
+
 pg_batch *pg_batch_new(const pg_rules *rules, const pg_record *rec, size_t cap)
 {
     if (cap == 0)
@@ -53,6 +158,10 @@ pg_batch *pg_batch_new(const pg_rules *rules, const pg_record *rec, size_t cap)
     ar_init(b->scratch, 64 * 1024);
     for (uint32_t r = 0; r < rec->nregs; r++)
         b->regs[r] = cells + (size_t)r * cap;
+    if (kleene_setup(b) != 0) {
+        pg_batch_free(b);
+        return NULL;
+    }
     /* constants: the same value in every row, written once */
     for (uint32_t k = 0; k < rec->nconsts; k++) {
         pg_val *col = b->regs[rec->nfields + k];
@@ -60,6 +169,12 @@ pg_batch *pg_batch_new(const pg_rules *rules, const pg_record *rec, size_t cap)
             col[i] = rec->consts[k];
     }
     memset(b->enabled, 1, rules->ncommitments ? rules->ncommitments : 1);
+    /* constants read as Kleene bytes: converted once */
+    for (uint32_t k = 0; k < rec->nconsts; k++) {
+        uint32_t r = (uint32_t)rec->nfields + k;
+        if (b->kleene[r])
+            kleene_from_val(b->kleene[r], b->regs[r], cap);
+    }
     return b;
 }
 
@@ -67,6 +182,13 @@ void pg_batch_free(pg_batch *b)
 {
     if (!b)
         return;
+    if (b->kleene && b->rec) {
+        for (uint32_t r = 0; r < b->rec->nregs; r++)
+            mtcr_xfree(b->kleene[r]);
+    }
+    mtcr_xfree(b->kleene);
+    mtcr_xfree(b->use);
+    mtcr_xfree(b->kscratch);
     if (b->regs)
         mtcr_xfree(b->regs[0]);
     mtcr_xfree(b->regs);
@@ -184,6 +306,9 @@ int pg_interpret(pg_batch *bt)
     const size_t n = bt->nrows;
     pg_val *const *R = bt->regs;
     memset(bt->verdict, 0, n);
+    for (size_t f = 0; f < rec->nfields; f++) /* fields the logic steps read as bytes */
+        if (bt->kleene[f])
+            kleene_from_val(bt->kleene[f], R[f], n);
 
     for (size_t si = 0; si < rec->nsteps; si++) {
         const pg_step *st = &rec->steps[si];
@@ -191,6 +316,48 @@ int pg_interpret(pg_batch *bt)
         const pg_val *a = st->a != UINT32_MAX && st->a < rec->nregs ? R[st->a] : NULL;
         const pg_val *b = st->b != UINT32_MAX && st->b < rec->nregs ? R[st->b] : NULL;
         const pg_val *c = st->c != UINT32_MAX && st->c < rec->nregs ? R[st->c] : NULL;
+
+        if (makes_kleene(st->op)) {
+            /* truth values as Kleene bytes (0 false, 1 unknown, 2 true): false and
+             * unknown is false, true or unknown is true, so AND is min, OR max */
+            uint8_t *restrict o = bt->kleene[st->dst] ? bt->kleene[st->dst] : bt->kscratch;
+            const uint8_t *restrict ka = st->a < rec->nregs ? bt->kleene[st->a] : NULL;
+            const uint8_t *restrict kb = st->b < rec->nregs ? bt->kleene[st->b] : NULL;
+#define KEACH for (size_t i = 0; i < n; i++)
+#define KCMP(field, op)                                                                    \
+    KEACH {                                                                                \
+        unsigned k = a[i].known & b[i].known;                                              \
+        o[i] = (uint8_t)(k ? 2u * (a[i].field op b[i].field) : 1u);                        \
+    }                                                                                      \
+    break;
+            switch ((pg_op)st->op) {
+            case PG_NOT: KEACH o[i] = (uint8_t)(2 - ka[i]); break;
+            case PG_AND: KEACH o[i] = ka[i] < kb[i] ? ka[i] : kb[i]; break;
+            case PG_OR: KEACH o[i] = ka[i] > kb[i] ? ka[i] : kb[i]; break;
+            case PG_IS_TRUE: KEACH o[i] = (uint8_t)(ka[i] == 2 ? 2 : 0); break;
+            case PG_NOT_FALSE: KEACH o[i] = (uint8_t)(ka[i] != 0 ? 2 : 0); break;
+            case PG_KNOWN: KEACH o[i] = (uint8_t)(a[i].known ? 2 : 0); break;
+            case PG_MISSING: KEACH o[i] = (uint8_t)(a[i].known ? 0 : 2); break;
+            case PG_EQ_I: KCMP(i, ==)
+            case PG_NE_I: KCMP(i, !=)
+            case PG_LT_I: KCMP(i, <)
+            case PG_LE_I: KCMP(i, <=)
+            case PG_GT_I: KCMP(i, >)
+            case PG_GE_I: KCMP(i, >=)
+            case PG_EQ_N: KCMP(d, ==)
+            case PG_NE_N: KCMP(d, !=)
+            case PG_LT_N: KCMP(d, <)
+            case PG_LE_N: KCMP(d, <=)
+            case PG_GT_N: KCMP(d, >)
+            case PG_GE_N: KCMP(d, >=)
+            default: break;
+            }
+#undef KCMP
+#undef KEACH
+            if (bt->use[st->dst] & PG_USE_VAL)
+                val_from_kleene(d, o, n);
+            continue;
+        }
 
 #define EACH for (size_t i = 0; i < n; i++)
 #define BOTH_KNOWN (a[i].known & b[i].known)
@@ -201,60 +368,10 @@ int pg_interpret(pg_batch *bt)
         d[i].field = (expr);                                                               \
     }                                                                                      \
     break;
-#define CMP(field, op)                                                                     \
-    EACH {                                                                                 \
-        d[i].known = BOTH_KNOWN;                                                           \
-        d[i].i = a[i].field op b[i].field;                                                 \
-    }                                                                                      \
-    break;
 
         switch ((pg_op)st->op) {
-        case PG_NOT:
-            EACH {
-                d[i].known = a[i].known;
-                d[i].i = !a[i].i;
-            }
-            break;
-        case PG_AND: /* branch-free: false wins over unknown */
-            EACH {
-                unsigned ak = a[i].known, bk = b[i].known;
-                unsigned f = (ak & (a[i].i == 0)) | (bk & (b[i].i == 0));
-                d[i].known = (uint8_t)(f | (ak & bk));
-                d[i].i = !f;
-            }
-            break;
-        case PG_OR: /* branch-free: true wins over unknown */
-            EACH {
-                unsigned ak = a[i].known, bk = b[i].known;
-                unsigned t = (ak & (a[i].i != 0)) | (bk & (b[i].i != 0));
-                d[i].known = (uint8_t)(t | (ak & bk));
-                d[i].i = t;
-            }
-            break;
-        case PG_IS_TRUE:
-            EACH {
-                d[i].i = a[i].known && a[i].i;
-                d[i].known = 1;
-            }
-            break;
-        case PG_NOT_FALSE:
-            EACH {
-                d[i].i = !(a[i].known && !a[i].i);
-                d[i].known = 1;
-            }
-            break;
-        case PG_KNOWN:
-            EACH {
-                d[i].i = a[i].known;
-                d[i].known = 1;
-            }
-            break;
-        case PG_MISSING:
-            EACH {
-                d[i].i = !a[i].known;
-                d[i].known = 1;
-            }
-            break;
+        case PG_NOT: case PG_AND: case PG_OR: case PG_IS_TRUE: case PG_NOT_FALSE: case PG_KNOWN: case PG_MISSING:
+            break; /* computed above as Kleene bytes */
         case PG_COALESCE:
             EACH d[i] = a[i].known ? a[i] : b[i];
             break;
@@ -317,18 +434,9 @@ int pg_interpret(pg_batch *bt)
                 d[i].d = (double)a[i].i;
             }
             break;
-        case PG_EQ_I: CMP(i, ==)
-        case PG_NE_I: CMP(i, !=)
-        case PG_LT_I: CMP(i, <)
-        case PG_LE_I: CMP(i, <=)
-        case PG_GT_I: CMP(i, >)
-        case PG_GE_I: CMP(i, >=)
-        case PG_EQ_N: CMP(d, ==)
-        case PG_NE_N: CMP(d, !=)
-        case PG_LT_N: CMP(d, <)
-        case PG_LE_N: CMP(d, <=)
-        case PG_GT_N: CMP(d, >)
-        case PG_GE_N: CMP(d, >=)
+        case PG_EQ_I: case PG_NE_I: case PG_LT_I: case PG_LE_I: case PG_GT_I: case PG_GE_I:
+        case PG_EQ_N: case PG_NE_N: case PG_LT_N: case PG_LE_N: case PG_GT_N: case PG_GE_N:
+            break; /* computed above as Kleene bytes */
         case PG_EQ_S:
             EACH {
                 d[i].known = BOTH_KNOWN;
@@ -454,26 +562,36 @@ int pg_interpret(pg_batch *bt)
             const uint8_t usev = rule->unknown_severity == PG_SEV_IGNORE ? 0 : (uint8_t)rule->unknown_severity;
             const unsigned ucount = rule->unknown_severity != PG_SEV_IGNORE;
             const uint8_t *restrict rej = bt->rejected;
-            int8_t *restrict verdict = bt->verdict;
-            /* branch-free: most rows do not fire, and which ones do is data */
-            EACH {
-                unsigned gate = (a[i].i != 0) & !rej[i] & !(c && c[i].i);
-                unsigned bk = b[i].known;
-                unsigned fired = gate & bk & (b[i].i != 0);
-                unsigned unk = gate & !bk & ucount;
-                out[i] = (uint8_t)(fired | (unk << 1)); /* PG_FIRED 1, PG_UNKNOWN 2 */
-                uint8_t s = (uint8_t)((fired * sev) | (unk * usev));
-                uint8_t v = (uint8_t)verdict[i];
-                verdict[i] = (int8_t)(s > v ? s : v);
-            }
+            int8_t *verdict = bt->verdict;
+            const uint8_t *restrict ka = bt->kleene[st->a], *restrict kb = bt->kleene[st->b];
+            const uint8_t *restrict kc = c ? bt->kleene[st->c] : NULL;
+            /* branch-free: most rows do not fire, and which ones do is data.  The gate
+             * and `unless` are always known; `when` may be unknown (1). */
+            uint8_t *restrict vd = (uint8_t *)verdict; /* severities 0..4 */
+            const uint8_t uc = (uint8_t)ucount;
+#define RULE_ROWS(EXEMPT)                                                                  \
+    EACH {                                                                                 \
+        uint8_t gate = (uint8_t)((ka[i] == 2) & (rej[i] == 0) & !(EXEMPT));                \
+        uint8_t fired = (uint8_t)(gate & (kb[i] == 2));                                    \
+        uint8_t unk = (uint8_t)(gate & (kb[i] == 1) & uc);                                 \
+        out[i] = (uint8_t)(fired | (unk << 1)); /* PG_FIRED 1, PG_UNKNOWN 2 */             \
+        uint8_t s = (uint8_t)((fired ? sev : 0) | (unk ? usev : 0));                       \
+        vd[i] = vd[i] > s ? vd[i] : s;                                                     \
+    }
+            if (kc)
+                RULE_ROWS(kc[i] == 2)
+            else
+                RULE_ROWS(0)
+#undef RULE_ROWS
             break;
         }
         case PG__COUNT:
             break;
         }
+        if (st->op != PG_RULE && bt->kleene[st->dst]) /* a truth value the logic steps read */
+            kleene_from_val(bt->kleene[st->dst], d, n);
 #undef EACH
 #undef BIN
-#undef CMP
 #undef BOTH_KNOWN
     }
     return 0;
@@ -566,7 +684,10 @@ static void render_parts(pg_buf *b, const pg_batch *bt, const pg_message *m, siz
         if (p->text)
             pg_buf_put(b, p->text, p->len);
         else
-            pg_buf_fmt_val(b, bt->rules, &p->fmt, &bt->regs[p->reg][row]);
+        {
+            pg_val v = pg_batch_value(bt, p->reg, row);
+            pg_buf_fmt_val(b, bt->rules, &p->fmt, &v);
+        }
     }
 }
 
@@ -594,7 +715,7 @@ void pg_render_message(pg_buf *b, const pg_batch *bt, const pg_rule *r, size_t r
     int any = 0;
     for (size_t i = 0; i < r->nevidence; i++) {
         const pg_evidence *e = &r->evidence[i];
-        if (!e->is_field || bt->regs[e->reg][row].known)
+        if (!e->is_field || pg_batch_value(bt, e->reg, row).known)
             continue;
         if (any)
             pg_buf_puts(b, ", ");

@@ -234,12 +234,27 @@ typedef struct pg_batch {
     int8_t *verdict;      /* per row: max severity of findings (SEV_CLEAR if none) */
     uint8_t *outcome;     /* rec->nrules * cap: outcome[k * cap + row] */
     uint8_t *enabled;     /* per commitment (index into rules->commitments): 1 evaluates */
+    /* Kleene bytes.  A register that the logic steps (NOT, AND, OR, IS_TRUE,
+     * NOT_FALSE, RULE) read is also kept as one byte per row, 0 false, 1 unknown,
+     * 2 true, so that those steps are min, max and 2 - x over byte vectors (the
+     * compiler vectorizes them).  use[r] says which forms of register r are read:
+     * PG_USE_VAL (the pg_val column: any other step, messages, evidence, the API)
+     * and PG_USE_KLEENE (kleene[r], else NULL).  A truth value that only messages
+     * and evidence show is kept as bytes alone (pg_batch_value reads either). */
+    uint8_t *use;
+    uint8_t **kleene;
+    uint8_t *kscratch;    /* cap bytes: the result of a logic step nobody reads as bytes */
     void *scratch;        /* ar_arena for strings made during evaluation (lower, normalize) */
 } pg_batch;
+
+enum { PG_USE_VAL = 1, PG_USE_KLEENE = 2 };
 
 /* Allocate a batch for record type `rec` (constants filled).  NULL on OOM. */
 pg_batch *pg_batch_new(const pg_rules *rules, const pg_record *rec, size_t cap);
 void pg_batch_free(pg_batch *b);
+/* The value of register `reg` in `row` after pg_interpret, in either form it is kept
+ * in (messages and evidence read registers through this). */
+pg_val pg_batch_value(const pg_batch *b, uint32_t reg, size_t row);
 /* Prepare for new rows: forget rows, reset scratch. */
 void pg_batch_reset(pg_batch *b);
 

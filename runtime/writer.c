@@ -249,7 +249,8 @@ static void json_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
                 json_str(b, ev->label, strlen(ev->label));
                 pg_buf_putc(b, ':');
                 msg->len = 0;
-                pg_buf_fmt_val(msg, rules, &ev->fmt, &bt->regs[ev->reg][row]);
+                pg_val ev_v = pg_batch_value(bt, ev->reg, row);
+                pg_buf_fmt_val(msg, rules, &ev->fmt, &ev_v);
                 json_str(b, msg->p ? msg->p : "", msg->len);
             }
             pg_buf_putc(b, '}');
@@ -395,7 +396,8 @@ static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
                 pg_buf_puts(b, ev->label);
                 pg_buf_puts(b, ev->fmt.type == PT_BOOL && !ev->is_field ? " is " : " = ");
                 msg->len = 0;
-                pg_buf_fmt_val(msg, rules, &ev->fmt, &bt->regs[ev->reg][row]);
+                pg_val ev_v = pg_batch_value(bt, ev->reg, row);
+                pg_buf_fmt_val(msg, rules, &ev->fmt, &ev_v);
                 text_put(b, msg->p ? msg->p : "", msg->len);
             }
             pg_buf_putc(b, '\n');

@@ -91,6 +91,45 @@ static void test_kleene_tables(void **state)
     pg_batch_free(b);
 }
 
+/* Logic steps that read each other keep their values as Kleene bytes only; the
+ * values read back through pg_batch_value, and chains agree with the tables. */
+static int k_and(int x, int y) { return x == 0 || y == 0 ? 0 : x == 2 || y == 2 ? 2 : 1; }
+static int k_or(int x, int y) { return x == 1 || y == 1 ? 1 : x == 2 || y == 2 ? 2 : 0; }
+
+static void test_kleene_chains(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_init(&f);
+    f.rec.nregs = 3 + 5;
+    step(&f, PG_AND, 3, 0, 1, U);   /* a and b */
+    step(&f, PG_OR, 4, 3, 2, U);    /* (a and b) or c */
+    step(&f, PG_NOT, 5, 4, U, U);   /* not ((a and b) or c) */
+    step(&f, PG_IS_TRUE, 6, 5, U, U);
+    step(&f, PG_NOT_FALSE, 7, 4, U, U);
+    pg_batch *b = pg_batch_new(&f.rules, &f.rec, 27);
+    assert_non_null(b);
+    assert_false(b->use[3] & PG_USE_VAL); /* read by logic steps only */
+    assert_true(b->use[3] & PG_USE_KLEENE);
+    b->nrows = 27;
+    for (int r = 0; r < 27; r++) {
+        b->regs[0][r] = tv(r / 9);
+        b->regs[1][r] = tv(r / 3 % 3);
+        b->regs[2][r] = tv(r % 3);
+    }
+    assert_int_equal(pg_interpret(b), 0);
+    for (int r = 0; r < 27; r++) {
+        int x = r / 9, y = r / 3 % 3, z = r % 3; /* 0 false, 1 true, 2 unknown (tv) */
+        int ab = k_and(x, y), o = k_or(ab, z), n = o == 2 ? 2 : !o;
+        assert_int_equal(as_tv(pg_batch_value(b, 3, (size_t)r)), ab);
+        assert_int_equal(as_tv(pg_batch_value(b, 4, (size_t)r)), o);
+        assert_int_equal(as_tv(pg_batch_value(b, 5, (size_t)r)), n);
+        assert_int_equal(as_tv(b->regs[6][r]), n == 1);        /* is_true: always known */
+        assert_int_equal(as_tv(b->regs[7][r]), o != 0);        /* not_false */
+    }
+    pg_batch_free(b);
+}
+
 static void test_unknown_from_overflow_and_division(void **state)
 {
     (void)state;
@@ -279,6 +318,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kleene_tables),
+        cmocka_unit_test(test_kleene_chains),
         cmocka_unit_test(test_unknown_from_overflow_and_division),
         cmocka_unit_test(test_select_coalesce_known),
         cmocka_unit_test(test_time_varying_set),
