@@ -90,16 +90,12 @@ static const char usage_schema[] =
     "      --record NAME  the record type; default: every record type, each under a # line\n"
     "  -h, --help         this help\n";
 
-/* The first line of a usage text ("usage: mtcr-rules check [OPTIONS] [INPUT...]"). */
-static void put_usage_line(const char *usage)
+/* After a usage error: the command's usage line (the first line of its usage text)
+ * and where its help is ("Try 'mtcr-rules check --help'."). */
+static void put_usage_hint(const char *usage)
 {
     const char *nl = strchr(usage, '\n');
     fprintf(stderr, "%.*s\n", nl ? (int)(nl - usage) : (int)strlen(usage), usage);
-}
-
-/* The command a usage text is for ("check"), for "try ... --help". */
-static void put_try_help(const char *usage)
-{
     const char *p = usage + strlen("usage: mtcr-rules ");
     const char *e = strchr(p, ' ');
     if (strncmp(p, "COMMAND", 7) == 0)
@@ -113,8 +109,7 @@ static void die_usage(const char *usage, const char *fmt, const char *arg)
     fprintf(stderr, "%s: ", prog);
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
-    put_usage_line(usage);
-    put_try_help(usage);
+    put_usage_hint(usage);
     exit(EXIT_USAGE);
 }
 
@@ -129,8 +124,7 @@ static int bad_option(const char *usage, char **argv, int c)
         fprintf(stderr, "%s: unknown option '-%c'\n", prog, optopt);
     else
         fprintf(stderr, "%s: unknown option '%s'\n", prog, arg);
-    put_usage_line(usage);
-    put_try_help(usage);
+    put_usage_hint(usage);
     return EXIT_USAGE;
 }
 

@@ -1113,12 +1113,7 @@ static rv lower_name(lw *w, const cm_module *m, const char *name, diag_loc loc, 
         if (mi >= 0)
             return (rv){kconst(w, (pg_val){.i = mi, .known = 1}), expect};
     }
-    int field = -1;
-    if (w->rec_id >= 0) {
-        for (size_t i = 0; i < w->rec->nfields; i++)
-            if (strcmp(w->rec->fields[i].name, name) == 0)
-                field = (int)i;
-    }
+    int field = w->rec_id >= 0 ? field_index(w->rec, name) : -1;
     int amb;
     ck_decl *k = lookup_visible(c, m, name, 0, loc, &amb);
     if (amb)
@@ -1189,14 +1184,10 @@ static rv lower_name(lw *w, const cm_module *m, const char *name, diag_loc loc, 
     /* unknown: suggest among fields and visible values */
     ar_vec cand;
     ar_vec_init(&cand, sizeof(const char *));
-    if (w->rec_id < 0 && w->rec) {
-        /* a constant reading a field */
-        for (size_t i = 0; i < w->rec->nfields; i++)
-            if (strcmp(w->rec->fields[i].name, name) == 0) {
-                err(c, loc, "a constant cannot read the field '%s'", name);
-                ar_vec_free(&cand);
-                return RV_ERR;
-            }
+    if (w->rec_id < 0 && field_index(w->rec, name) >= 0) { /* a constant reading a field */
+        err(c, loc, "a constant cannot read the field '%s'", name);
+        ar_vec_free(&cand);
+        return RV_ERR;
     }
     if (w->rec_id >= 0)
         for (size_t i = 0; i < w->rec->nfields; i++) {
@@ -2049,13 +2040,15 @@ static const char *ckind_name(ast_ckind k)
 
 /* ---- lowering a record's program -------------------------------------------------------------- */
 
+/* rec_id -1: no record type (consts only); the record then has no fields. */
 static void lw_init(lw *w, ck *c, int rec_id)
 {
+    static pg_record no_record;
     memset(w, 0, sizeof *w);
     w->c = c;
     w->rec_id = rec_id;
-    w->rec = &((pg_record *)c->records.data)[rec_id];
-    w->rdecl = ((ck_decl **)c->record_decls.data)[rec_id];
+    w->rec = rec_id >= 0 ? &((pg_record *)c->records.data)[rec_id] : &no_record;
+    w->rdecl = rec_id >= 0 ? ((ck_decl **)c->record_decls.data)[rec_id] : NULL;
     ar_vec_init(&w->steps, sizeof(pg_step));
     ar_vec_init(&w->consts, sizeof(pg_val));
     ar_vec_init(&w->memos, sizeof(memo));
@@ -2519,15 +2512,8 @@ static void check_unused(ck *c, ar_vec *used_lets)
             /* no record type anywhere: a const needs none (a let would read fields) */
             if (k->d->kind != DECL_CONST)
                 continue;
-            pg_record none = {0};
             lw w;
-            memset(&w, 0, sizeof w);
-            w.c = c;
-            w.rec_id = -1;
-            w.rec = &none;
-            ar_vec_init(&w.steps, sizeof(pg_step));
-            ar_vec_init(&w.consts, sizeof(pg_val));
-            ar_vec_init(&w.memos, sizeof(memo));
+            lw_init(&w, c, -1);
             lower_const_decl(&w, k, k->d->loc);
             lw_free(&w);
             continue;

@@ -13,7 +13,7 @@
 #include "writer.h"
 
 /* Rows per batch: large enough that per-step dispatch is amortised, small enough
- * that the registers a step touches stay in cache (16 bytes x 1024 per column). */
+ * that the registers a step touches stay in cache (16 bytes x 256 per column). */
 #define BATCH_ROWS 256
 
 struct mtcr_rules {
@@ -213,15 +213,14 @@ int mtcr_rule_get(const mtcr_rules *r, size_t i, mtcr_rule_info *out)
 
 /* ---- filling batches from text ----------------------------------------------------------------- */
 
-/* Parse cell text into field f of row i; on a bad value the row is rejected
- * with `field: <text> <why>` (the first reason of a row wins). */
 /* The cold paths of fill_cell, out of line so the common case stays small. */
-static __attribute__((noinline)) void fill_missing(pg_batch *bt, const pg_field *fd, pg_val *v, size_t i)
+static __attribute__((noinline)) void fill_required_missing(pg_batch *bt, const pg_field *fd, pg_val *v,
+                                                            size_t i)
 {
     v->known = 0;
     v->len = 0;
     v->s = "";
-    if (fd->required && !bt->rejected[i]) {
+    if (!bt->rejected[i]) {
         bt->rejected[i] = 1;
         bt->reject_why[i] = ar_printf(bt->scratch, "%s: a value is required", fd->name);
     }
@@ -240,8 +239,8 @@ static __attribute__((noinline)) void fill_reject(pg_batch *bt, const pg_field *
 }
 
 /* Read one cell into field f of row i; a bad or missing required cell rejects the row
- * (the first reason is kept).  Inline with the cell parser (cell.h): it runs once
- * per cell of every record. */
+ * with `field: <text> <why>` (the first reason is kept).  Inline with the cell
+ * parser (cell.h): it runs once per cell of every record. */
 static inline __attribute__((always_inline)) void fill_cell(pg_batch *bt, size_t f, size_t i, const char *s,
                                                             size_t n, int present)
 {
@@ -249,7 +248,7 @@ static inline __attribute__((always_inline)) void fill_cell(pg_batch *bt, size_t
     pg_val *v = &bt->regs[f][i];
     if (!present) {
         if (fd->required)
-            fill_missing(bt, fd, v, i);
+            fill_required_missing(bt, fd, v, i);
         else { /* the common case, inline: an empty optional cell */
             v->known = 0;
             v->len = 0;
@@ -683,6 +682,23 @@ static void count_row(mtcr_stats *st, const pg_batch *bt, size_t i)
     }
 }
 
+/* The writer for one input of check_file, its csv header (if any) already begun. */
+static void writer_start(wr_ctx *w, const mtcr_check_options *o, const char *path, mtcr_write_fn write,
+                         void *ud)
+{
+    memset(w, 0, sizeof *w);
+    w->fmt = o->format;
+    w->all = o->all;
+    w->explain = o->explain;
+    w->color = o->color;
+    w->with_file = o->with_file;
+    w->file = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    w->write = write;
+    w->ud = ud;
+    w->header_done = o->no_header;
+    wr_begin(w);
+}
+
 int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char *path, mtcr_write_fn write,
                     void *ud, mtcr_stats *stats, char **error)
 {
@@ -699,13 +715,8 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
     }
     if (!rd_has_records(rd)) { /* empty input: 0 records (a csv output still gets its header) */
         rd_close(rd);
-        wr_ctx w = {0};
-        w.fmt = o->format;
-        w.with_file = o->with_file;
-        w.header_done = o->no_header;
-        w.write = write;
-        w.ud = ud;
-        wr_begin(&w);
+        wr_ctx w;
+        writer_start(&w, o, path, write, ud);
         if (wr_finish(&w) != 0) {
             *error = heap_printf("cannot write the output");
             return -1;
@@ -740,17 +751,8 @@ int mtcr_check_file(const mtcr_rules *r, const mtcr_check_options *o, const char
     for (size_t f = 0; f < rec->nfields; f++)
         if (strcmp(rec->fields[f].name, "id") == 0)
             id_field = (int)f;
-    wr_ctx w = {0};
-    w.fmt = o->format;
-    w.all = o->all;
-    w.explain = o->explain;
-    w.color = o->color;
-    w.with_file = o->with_file;
-    w.file = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    w.write = write;
-    w.ud = ud;
-    w.header_done = o->no_header;
-    wr_begin(&w);
+    wr_ctx w;
+    writer_start(&w, o, path, write, ud);
     int rc = 0;
     rd_batch b;
     long n;

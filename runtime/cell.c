@@ -16,7 +16,6 @@ static size_t pg_literal_form(const char *s, size_t n, int allow_percent, char *
         return 0;
     size_t k = 0;
     long exp = 0;
-    int has_exp = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '_') {
@@ -33,7 +32,6 @@ static size_t pg_literal_form(const char *s, size_t n, int allow_percent, char *
             exp = strtol(tmp, &end, 10);
             if (end == tmp || *end || m == 0)
                 return 0;
-            has_exp = 1;
             break;
         }
         if (k + 24 >= size)
@@ -41,7 +39,6 @@ static size_t pg_literal_form(const char *s, size_t n, int allow_percent, char *
         buf[k++] = c;
     }
     if (percent) {
-        (void)has_exp;
         int w = snprintf(buf + k, size - k, "e%ld", exp - 2);
         if (w < 0 || (size_t)w >= size - k)
             return 0;
@@ -49,7 +46,6 @@ static size_t pg_literal_form(const char *s, size_t n, int allow_percent, char *
     }
     return k;
 }
-
 
 int pg_parse_cell(const pg_rules *rules, const pg_field *f, const char *s, size_t n, pg_val *out,
                   const char **why, char *whybuf)
@@ -64,13 +60,9 @@ int pg_parse_cell_literal(const pg_rules *rules, const pg_field *f, const char *
         return rc;
     char lit[128];
     size_t m = pg_literal_form(s, n, f->type == PT_NUM && f->dim == DIM_NONE, lit, sizeof lit);
-    if (m) {
+    if (m)
         rc = pg_cell_plain(rules, f, lit, m, out, why, whybuf);
-        if (rc != 0 && s[n - 1] == '%' && f->type == PT_INT)
-            *why = "is a percentage, not an integer";
-        return rc;
-    }
-    if (f->type == PT_INT && s[n - 1] == '%')
+    if (rc != 0 && f->type == PT_INT && s[n - 1] == '%')
         *why = "is a percentage, not an integer";
     return rc;
 }

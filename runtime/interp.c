@@ -560,15 +560,13 @@ int pg_interpret(pg_batch *bt)
             }
             const uint8_t sev = (uint8_t)rule->severity;
             const uint8_t usev = rule->unknown_severity == PG_SEV_IGNORE ? 0 : (uint8_t)rule->unknown_severity;
-            const unsigned ucount = rule->unknown_severity != PG_SEV_IGNORE;
+            const uint8_t uc = rule->unknown_severity != PG_SEV_IGNORE; /* an unknown `when` is a finding */
             const uint8_t *restrict rej = bt->rejected;
-            int8_t *verdict = bt->verdict;
+            uint8_t *restrict vd = (uint8_t *)bt->verdict; /* severities 0..4 */
             const uint8_t *restrict ka = bt->kleene[st->a], *restrict kb = bt->kleene[st->b];
             const uint8_t *restrict kc = c ? bt->kleene[st->c] : NULL;
             /* branch-free: most rows do not fire, and which ones do is data.  The gate
              * and `unless` are always known; `when` may be unknown (1). */
-            uint8_t *restrict vd = (uint8_t *)verdict; /* severities 0..4 */
-            const uint8_t uc = (uint8_t)ucount;
 #define RULE_ROWS(EXEMPT)                                                                  \
     EACH {                                                                                 \
         uint8_t gate = (uint8_t)((ka[i] == 2) & (rej[i] == 0) & !(EXEMPT));                \

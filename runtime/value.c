@@ -477,44 +477,23 @@ double val_to_storage(double x, const val_unit *u)
     double r, ax = fabs(x);
     if (ax < 9007199254740992.0 && ax == floor(ax) && val_storage_fast((uint64_t)ax, 0, x < 0, u, &r))
         return r; /* the common case: a whole number of units */
-    /* the shortest decimal of x: sign, up to 17 significant digits, an exponent */
+    /* the shortest decimal of x (at most 17 significant digits: w holds them all) */
     char dec[40];
     int len = val_format_double(x, dec);
-    uint64_t m = 0;
-    int exp10 = 0, seen_point = 0, neg = 0, nd = 0;
-    int i = 0;
-    if (dec[i] == '-') {
-        neg = 1;
-        i++;
-    }
-    for (; i < len; i++) {
-        char ch = dec[i];
-        if (ch >= '0' && ch <= '9') {
-            if (nd < 19) {
-                m = m * 10 + (uint64_t)(ch - '0');
-                if (m)
-                    nd++;
-                if (seen_point)
-                    exp10--;
-            } else if (!seen_point)
-                exp10++;
-        } else if (ch == '.')
-            seen_point = 1;
-        else if (ch == 'e' || ch == 'E') {
-            exp10 += atoi(dec + i + 1);
-            break;
-        }
-    }
-    /* m * fmant is exact in 128 bits (10^19 * 10^14 < 2^128) */
-    unsigned __int128 p = (unsigned __int128)m * u->fmant;
+    val_scan sc;
+    val_scan_number(dec, (size_t)len, &sc);
+    if (sc.exact && val_storage_fast(sc.w, sc.e10, sc.neg, u, &r))
+        return r;
+    /* w * fmant is exact in 128 bits (10^19 * 10^14 < 2^128) */
+    unsigned __int128 p = (unsigned __int128)sc.w * u->fmant;
     char digits[48], *end = digits + sizeof digits - 12, *q = end;
     do {
         *--q = (char)('0' + (int)(p % 10));
         p /= 10;
     } while (p);
-    if (neg)
+    if (sc.neg)
         *--q = '-';
-    snprintf(end, 12, "e%d", exp10 + u->fexp);
+    snprintf(end, 12, "e%lld", (long long)(sc.e10 + u->fexp));
     /* strtod rounds correctly; the text is plain C-locale digits and 'e' */
     return strtod(q, NULL);
 }

@@ -138,7 +138,14 @@ static int outcome_sev(const pg_rule *r, int o)
     return o == PG_FIRED ? r->severity : r->unknown_severity;
 }
 
-static void put_u64(pg_buf *b, uint64_t v) { pg_buf_u64(b, v); }
+/* One evidence value as text (LANGUAGE 8), in the writer's scratch buffer. */
+static const pg_buf *evidence_text(wr_ctx *w, const pg_batch *bt, const pg_evidence *ev, size_t row)
+{
+    pg_val v = pg_batch_value(bt, ev->reg, row);
+    w->msg.len = 0;
+    pg_buf_fmt_val(&w->msg, bt->rules, &ev->fmt, &v);
+    return &w->msg;
+}
 
 /* The JSON of a finding around its message depends only on the rule and the
  * outcome, so it is escaped once per rule set, not once per finding (the
@@ -207,7 +214,7 @@ static void json_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
         pg_buf_putc(b, ',');
     }
     pg_buf_puts(b, "\"line\":");
-    put_u64(b, line);
+    pg_buf_u64(b, line);
     if (reject) {
         pg_buf_puts(b, ",\"rejected\":true,\"error\":");
         json_str(b, reject, strlen(reject));
@@ -248,10 +255,8 @@ static void json_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
                     pg_buf_putc(b, ',');
                 json_str(b, ev->label, strlen(ev->label));
                 pg_buf_putc(b, ':');
-                msg->len = 0;
-                pg_val ev_v = pg_batch_value(bt, ev->reg, row);
-                pg_buf_fmt_val(msg, rules, &ev->fmt, &ev_v);
-                json_str(b, msg->p ? msg->p : "", msg->len);
+                const pg_buf *v = evidence_text(w, bt, ev, row);
+                json_str(b, v->p ? v->p : "", v->len);
             }
             pg_buf_putc(b, '}');
         }
@@ -273,7 +278,7 @@ static void csv_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line,
         if (id)                                                                                    \
             csv_cell(b, id, idlen);                                                                \
         pg_buf_putc(b, ',');                                                                       \
-        put_u64(b, line);                                                                          \
+        pg_buf_u64(b, line);                                                                          \
         pg_buf_putc(b, ',');                                                                       \
     } while (0)
     if (reject) {
@@ -395,10 +400,8 @@ static void text_record(wr_ctx *w, const pg_batch *bt, size_t row, uint64_t line
                     pg_buf_puts(b, ", ");
                 pg_buf_puts(b, ev->label);
                 pg_buf_puts(b, ev->fmt.type == PT_BOOL && !ev->is_field ? " is " : " = ");
-                msg->len = 0;
-                pg_val ev_v = pg_batch_value(bt, ev->reg, row);
-                pg_buf_fmt_val(msg, rules, &ev->fmt, &ev_v);
-                text_put(b, msg->p ? msg->p : "", msg->len);
+                const pg_buf *v = evidence_text(w, bt, ev, row);
+                text_put(b, v->p ? v->p : "", v->len);
             }
             pg_buf_putc(b, '\n');
         }

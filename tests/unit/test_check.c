@@ -21,7 +21,7 @@
 #include "mtcr.h"
 
 #define TMP_PREFIX "mtcr-test-check"
-#include "tmpfiles.h"
+#include "testutil.h"
 
 
 static void make_subdir(const char *name)
@@ -29,16 +29,6 @@ static void make_subdir(const char *name)
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     assert_true(mkdir(path, 0700) == 0 || access(path, F_OK) == 0);
-}
-
-/* Print every diagnostic (shown by cmocka when a test fails). */
-static void dump(const mtcr_diagnostics *d)
-{
-    for (size_t i = 0; i < mtcr_diagnostics_count(d); i++) {
-        char *s = mtcr_diagnostic_format(d, i, 0);
-        fprintf(stderr, "%s", s ? s : "(null)\n");
-        mtcr_free(s);
-    }
 }
 
 /* Compile text that must fail; returns its diagnostics (caller frees). */

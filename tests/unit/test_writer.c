@@ -20,7 +20,7 @@
 #include "mtcr.h"
 
 #define TMP_PREFIX "mtcr-test-writer"
-#include "tmpfiles.h"
+#include "testutil.h"
 
 
 /* Two rules: `heavy` fires with a message that interpolates the free-text
@@ -63,22 +63,6 @@ static const char *INPUT =
     "A4,2015-01-01,FR,,,x\n"
     "\"A\"\"5,x\",2015-01-01,FR,700,,\"multi\nline\"\n"
     "A6,2015-01-01,DE,1,1000,\n";
-
-static mtcr_rules *rules_of(const char *text)
-{
-    const char *p = write_tmp("w.mtcr", text);
-    mtcr_diagnostics *d = NULL;
-    mtcr_rules *r = mtcr_compile(NULL, p, &d);
-    if (!r)
-        for (size_t i = 0; i < mtcr_diagnostics_count(d); i++) {
-            char *s = mtcr_diagnostic_format(d, i, 0);
-            fprintf(stderr, "%s", s);
-            mtcr_free(s);
-        }
-    assert_non_null(r);
-    mtcr_diagnostics_free(d);
-    return r;
-}
 
 typedef struct {
     char *buf;
@@ -145,7 +129,7 @@ static mtcr_check_options opts(mtcr_format f)
 static void test_jsonl_records(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     const char *in = write_tmp("in.csv", INPUT);
     mtcr_check_options o = opts(MTCR_FORMAT_JSONL);
     mtcr_stats *st = mtcr_stats_new();
@@ -174,7 +158,7 @@ static void test_jsonl_records(void **state)
 static void test_jsonl_all_prints_clear_records(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     const char *in = write_tmp("all.csv",
                                "id,date,exporter,payload,range,note\n"
                                "B1,2015-01-01,FR,1,1,\n"
@@ -201,7 +185,7 @@ static void test_jsonl_all_prints_clear_records(void **state)
 static void test_jsonl_rejected_records(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     const char *in = write_tmp("rej.csv",
                                "id,date,exporter,payload,range,note\n"
                                "R1,2015-01-01,FR,600\n"
@@ -232,7 +216,7 @@ static void test_jsonl_rejected_records(void **state)
 static void test_jsonl_with_file(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     char p1[512], p2[512];
     snprintf(p1, sizeof p1, "%s",
              write_tmp("one.csv", "id,date,exporter,payload,range,note\nF1,2015-01-01,FR,1,1000,\n"));
@@ -265,7 +249,7 @@ static void test_jsonl_with_file(void **state)
 static void test_jsonl_explain_evidence(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     const char *in = write_tmp("ex.csv",
                                "id,date,exporter,payload,range,note\n"
                                "X1,2015-01-01,FR,0.6 t,350,n\n"
@@ -315,7 +299,7 @@ static void json_ref(char *out, const char *s)
 static void test_jsonl_escaping(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     mtcr_check_options o = opts(MTCR_FORMAT_JSONL);
 
     /* control characters in the id and the message (CSV cells hold them as is) */
@@ -367,7 +351,7 @@ static void test_jsonl_escaping(void **state)
     mtcr_rules_free(r);
 
     /* escapes written in the rule's message text and in the title */
-    r = rules_of("module w;\n"
+    r = compile_ok("w.mtcr", "module w;\n"
                  "record shipment { id: string required; date: date required; exporter: country required; }\n"
                  "commitment c { applies to shipment; cite \"say \\\"C\\\"\";\n"
                  "  rule t \"ti\\\\tle \\\"x\\\"\" { when true; then notify; }\n"
@@ -391,7 +375,7 @@ static void test_jsonl_escaping(void **state)
 static void test_csv_rows(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     const char *in = write_tmp("in.csv", INPUT);
     mtcr_check_options o = opts(MTCR_FORMAT_CSV);
     o.all = 1;
@@ -452,7 +436,7 @@ static void test_csv_rows(void **state)
 static void test_csv_with_file_and_no_header(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     char p1[512], p2[512];
     snprintf(p1, sizeof p1, "%s",
              write_tmp("a.csv", "id,date,exporter,payload,range,note\nF1,2015-01-01,FR,1,1000,\n"));
@@ -492,7 +476,7 @@ static void test_csv_with_file_and_no_header(void **state)
 static void test_text_lines(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     const char *in = write_tmp("t.csv", "id,date,exporter,payload,range,note\n"
                                         "T1,2015-01-01,FR,600,350,n\n"
                                         "T2,2015-01-01,FR,1,1,\n"
@@ -570,7 +554,7 @@ static void test_text_lines(void **state)
 static void test_write_failure(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     const char *in = write_tmp("in.csv", INPUT);
     mtcr_check_options o = opts(MTCR_FORMAT_JSONL);
     mtcr_stats *st = mtcr_stats_new();
@@ -613,7 +597,7 @@ static void test_write_failure(void **state)
 static void test_large_output_complete_in_order(void **state)
 {
     (void)state;
-    mtcr_rules *r = rules_of(RULES);
+    mtcr_rules *r = compile_ok("w.mtcr", RULES);
     const int N = 5000;
     size_t cap = (size_t)N * 80 + 100;
     char *csv = malloc(cap);

@@ -1,8 +1,9 @@
-/* tmpfiles.h — a per-test-program temporary directory for rule files and inputs
- * (the API tests read from paths).  Include after <cmocka.h>; use setup/teardown
- * as cmocka group fixtures.  TMP_PREFIX names the directory. */
-#ifndef MTCR_TEST_TMPFILES_H
-#define MTCR_TEST_TMPFILES_H
+/* testutil.h — helpers of the API tests: a per-test-program temporary directory
+ * for rule files and inputs (the API reads from paths), compiling a rule text,
+ * and printing diagnostics.  Include after <cmocka.h>; use setup/teardown as
+ * cmocka group fixtures.  TMP_PREFIX names the directory. */
+#ifndef MTCR_TEST_UTIL_H
+#define MTCR_TEST_UTIL_H
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,28 @@ static __attribute__((unused)) const char *write_tmp(const char *name, const cha
 static __attribute__((unused)) mtcr_rules *compile_text(const char *name, const char *text, mtcr_diagnostics **d)
 {
     return mtcr_compile(NULL, write_tmp(name, text), d);
+}
+
+/* Print every diagnostic (cmocka shows it when the test then fails). */
+static __attribute__((unused)) void dump(const mtcr_diagnostics *d)
+{
+    for (size_t i = 0; i < mtcr_diagnostics_count(d); i++) {
+        char *s = mtcr_diagnostic_format(d, i, 0);
+        fprintf(stderr, "%s", s ? s : "(null)\n");
+        mtcr_free(s);
+    }
+}
+
+/* Compile a rule text that must compile (its diagnostics are printed if not). */
+static __attribute__((unused)) mtcr_rules *compile_ok(const char *name, const char *text)
+{
+    mtcr_diagnostics *d = NULL;
+    mtcr_rules *r = compile_text(name, text, &d);
+    if (!r)
+        dump(d);
+    assert_non_null(r);
+    mtcr_diagnostics_free(d);
+    return r;
 }
 
 static int setup(void **state)
